@@ -1,0 +1,142 @@
+"""Footnote blocks: detection, footnote texts and where each one is cited.
+
+Footnotes sit at the bottom of a page as lines starting with their number
+(1–188). Their numbers are not strictly ascending and some have no space after
+the number, so a line is accepted as a footnote only when the previous line
+closed a paragraph and its number is close to the next expected one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ebpm.model import Footnote
+from ebpm.parser.lines import is_blank, is_complete
+from ebpm.sources.normalize import join_wrapped
+
+_FOOTNOTE_START = re.compile(r"^(\d{1,3})(?: (?=\S)|(?![\d,.．年月日度件社名人%％か機拠箇])(?=\S))")
+# How far a footnote number may run ahead of or lag behind the expected one.
+_AHEAD = 12
+_BEHIND = 4
+
+
+@dataclass(slots=True)
+class FootnoteBlock:
+    start: int  # 0-based index of the first footnote line
+    end: int  # 0-based index of the last line of the block (inclusive)
+    footnotes: list[Footnote]
+
+
+def _starts_footnote(raw: str, expected: int, seen: set[int]) -> int | None:
+    m = _FOOTNOTE_START.match(raw)
+    if not m:
+        return None
+    n = int(m.group(1))
+    if n in seen or n < 1 or not (expected - _BEHIND <= n <= expected + _AHEAD):
+        return None
+    return n
+
+
+def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = None) -> list[FootnoteBlock]:
+    """Scan ``lines[start:stop]`` (0-based) for footnote blocks."""
+    stop = len(lines) if stop is None else stop
+    blocks: list[FootnoteBlock] = []
+    seen: set[int] = set()
+    expected = 1
+    prev_complete = True  # state of the previous non-blank body line
+    i = start
+    while i < stop:
+        raw = lines[i]
+        if is_blank(raw):
+            if raw != "":
+                prev_complete = True  # a lone space line closes what came before
+            i += 1
+            continue
+        n = _starts_footnote(raw, expected, seen) if prev_complete else None
+        if n is None:
+            prev_complete = is_complete(raw)
+            i += 1
+            continue
+        block_start = i
+        notes: list[Footnote] = []
+        while n is not None:
+            seen.add(n)
+            expected = max(expected, n + 1)
+            text_lines = [raw[len(str(n)) :]]
+            first = last = i
+            # a footnote wraps until a line ends with the trailing space
+            while not is_complete(lines[last]):
+                j = last + 1
+                while j < stop and lines[j] == "":
+                    j += 1
+                if j >= stop or is_blank(lines[j]) or _starts_footnote(lines[j], expected, seen):
+                    break
+                last = j
+                text_lines.append(lines[j])
+            notes.append(Footnote(number=n, text=join_wrapped(text_lines), line=first + 1, line_end=last + 1))
+            i = last + 1
+            while i < stop and lines[i] == "":
+                i += 1
+            n = _starts_footnote(lines[i], expected, seen) if i < stop else None
+            if n is not None:
+                raw = lines[i]
+        blocks.append(FootnoteBlock(start=block_start, end=notes[-1].line_end - 1, footnotes=notes))
+        prev_complete = True
+    return blocks
+
+
+_DIGITS = re.compile(r"\d+")
+# a number followed by one of these is a quantity or date, not a citation
+_QUANTITY_AFTER = re.compile(r"[\d,.．年月日度件社名人%％か機拠箇歳倍億兆万円位回次期校団者台種基点号分時秒]")
+
+
+def find_references(
+    lines: list[str], blocks: list[FootnoteBlock], excluded: set[int]
+) -> dict[int, list[int]]:
+    """Map footnote number → 1-based lines that cite it.
+
+    A citation is glued to the text on the same page, above the block that
+    defines it: ``19位（2022年）18``, ``システム36の``, ``104105``. Within a page
+    citations appear in ascending order, which disambiguates a number that
+    also occurs as a quantity.
+    """
+    refs: dict[int, list[int]] = {}
+    page_start = 0
+    for block in blocks:
+        # text of the page region: body lines between the previous block and this one
+        offsets: list[tuple[int, int]] = []  # (char offset, 0-based line)
+        text = ""
+        for i in range(page_start, block.start):
+            if i in excluded or is_blank(lines[i]):
+                continue
+            offsets.append((len(text), i))
+            text += lines[i].strip()
+        pos = 0
+        prev_end = -1
+        for note in sorted(block.footnotes, key=lambda f: f.number):
+            token = str(note.number)
+            found = None
+            for m in re.finditer(re.escape(token), text):
+                s, e = m.start(), m.end()
+                if s < pos and s != prev_end:
+                    continue
+                before = text[s - 1] if s > 0 else ""
+                after = text[e] if e < len(text) else ""
+                if after and _QUANTITY_AFTER.match(after):
+                    continue
+                glued_to_previous_ref = s == prev_end
+                if before and (before.isdigit() or before in ",.．−-〜～/／第約") and not glued_to_previous_ref:
+                    # allow "Society 5.01": a ref glued after a decimal version number
+                    if not (before.isdigit() and text[max(0, s - 2) : s - 1] == "."):
+                        continue
+                found = (s, e)
+                break
+            if found is None:
+                continue
+            s, e = found
+            line = max(li for off, li in offsets if off <= s)
+            refs.setdefault(note.number, []).append(line + 1)
+            pos, prev_end = e, e
+        page_start = block.end + 1
+    return refs

@@ -1,0 +1,141 @@
+"""Three-column measure tables → :class:`Measure` rows."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+
+from ebpm.model import Cell, Measure
+from ebpm.parser.columns import Assignment, assign_columns
+from ebpm.parser.tags import is_reposted, parse_tags
+from ebpm.parser.units import ContentLine, Unit, build_units, split_rows
+from ebpm.sources.normalize import join_wrapped
+
+TABLE_HEADER = "基本計画における具体的な取組"
+LOW_CONFIDENCE = 0.9
+# a unit whose second-best column costs less than this extra is flagged as ambiguous
+AMBIGUOUS_MARGIN = 0.5
+
+
+@dataclass(slots=True)
+class TableRegion:
+    header: int  # 0-based index of the header line
+    stop: int  # 0-based index one past the last line of the table
+    section: str
+    prose_rows: bool
+
+
+def is_table_header(raw: str) -> bool:
+    return raw.strip().startswith(TABLE_HEADER) and "今後の取組" in raw
+
+
+def content_lines(lines: list[str], start: int, stop: int, noise: Set[int]) -> list[ContentLine]:
+    """Non-blank lines of a region; a page break is recorded where noise was skipped."""
+    out: list[ContentLine] = []
+    pending = False
+    for i in range(start, stop):
+        if i in noise:
+            pending = True
+            continue
+        if not lines[i].strip():
+            continue
+        out.append(ContentLine(index=i, text=lines[i], break_before="hard" if pending else None))
+        pending = False
+    return out
+
+
+def _cell(units: list[Unit], known: Set[str], topic: str | None = None) -> Cell:
+    texts = [t for u in units for t in u.texts]
+    text = join_wrapped(texts)
+    tags = parse_tags(text, known)
+    line_numbers = sorted({ln for u in units for ln in u.lines})
+    return Cell(
+        text=text,
+        ministries=tags.ministries,
+        other_tags=tags.other,
+        reposted=is_reposted(text),
+        line_start=line_numbers[0],
+        line_end=line_numbers[-1],
+        lines=line_numbers,
+        topic=topic,
+    )
+
+
+def _confidence(assignment: Assignment, units: list[Unit]) -> tuple[float, list[str]]:
+    reasons = list(assignment.reasons)
+    # every anomaly on the chosen path lowers the confidence
+    confidence = 1.0 - 0.12 * len(reasons)
+    for u, margin in zip(units, assignment.margins, strict=True):
+        if margin < AMBIGUOUS_MARGIN:
+            confidence = min(confidence, 0.5 + 0.8 * margin)
+            reasons.append(f"line {u.lines[0]}: column is ambiguous (margin {margin:.2f})")
+    return max(0.05, min(1.0, confidence)), reasons
+
+
+def _row_to_measure(
+    row: list[Unit], region: TableRegion, index: int, known: Set[str]
+) -> Measure:
+    assignment = assign_columns(row, region.prose_rows)
+    per_column: dict[int, list[list[Unit]]] = {1: [], 2: [], 3: []}
+    topics: dict[int, str | None] = {2: None, 3: None}
+    pending_subheads: dict[int, list[Unit]] = {2: [], 3: []}
+    for u, col in zip(row, assignment.columns, strict=True):
+        cells = per_column[col]
+        if col == 1:
+            if not cells:
+                cells.append([])
+            cells[0].append(u)
+        elif u.kind == "subhead":
+            pending_subheads[col].append(u)
+            topics[col] = u.text
+        elif u.kind == "frag" and cells:
+            cells[-1].append(u)  # a continuation joins the item it continues
+        else:
+            cells.append([*pending_subheads[col], u])
+            pending_subheads[col] = []
+    # sub-heads with no following item stay attached to the last item of their column
+    for col in (2, 3):
+        if pending_subheads[col]:
+            if per_column[col]:
+                per_column[col][-1].extend(pending_subheads[col])
+            else:
+                per_column[col].append(pending_subheads[col])
+    confidence, reasons = _confidence(assignment, row)
+    commitment = _cell(per_column[1][0] if per_column[1] else [row[0]], known)
+    status = [_cell(us, known, _topic(us)) for us in per_column[2]]
+    actions = [_cell(us, known, _topic(us)) for us in per_column[3]]
+    all_lines = [ln for u in row for ln in u.lines]
+    if not region.prose_rows and not commitment.ministries:
+        confidence = min(confidence, 0.7)
+        reasons.append(f"line {commitment.line_start}: commitment has no ministry tag")
+    return Measure(
+        id=f"{region.section}.m{index}",
+        section=region.section,
+        table_line=region.header + 1,
+        marker_line=row[0].lines[0],
+        line_start=min(all_lines),
+        line_end=max(all_lines),
+        crosses_page=any(assignment.breaks),
+        confidence=round(confidence, 3),
+        reasons=reasons,
+        commitment=commitment,
+        status=status,
+        actions=actions,
+    )
+
+
+def _topic(units: list[Unit]) -> str | None:
+    heads = [u.text for u in units if u.kind == "subhead"]
+    return " ".join(heads) if heads else None
+
+
+def parse_table(
+    lines: list[str], region: TableRegion, noise: Set[int], known: Set[str], first_index: int
+) -> list[Measure]:
+    """Parse one table region into measures numbered from ``first_index``."""
+    content = content_lines(lines, region.header + 1, region.stop, noise)
+    if not content:
+        return []
+    units = build_units(content, region.prose_rows)
+    rows = split_rows(units, region.prose_rows)
+    return [_row_to_measure(r, region, first_index + k, known) for k, r in enumerate(rows)]

@@ -1,0 +1,122 @@
+"""Cell units of a measure table: the pieces the column assigner works on.
+
+A unit is one marked item (``○…``, ``・…``, ``- …``, ``―``), one sub-head, or
+one unmarked fragment: text that continues a column after a page break. Units
+are built from the raw lines of a table region with footnote blocks and page
+numbers removed; where such noise was removed, the page certainly broke.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ebpm.parser.lines import is_complete
+from ebpm.parser.tags import has_trailing_tag
+from ebpm.sources.normalize import join_wrapped
+
+UnitKind = Literal["row", "item", "empty", "subhead", "frag"]
+Break = Literal["hard", "soft"] | None
+
+ROW_MARKERS = ("○", "〇")
+_ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
+_SUBHEAD = re.compile(r"^(（[^（）。]{1,40}）|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
+_SHARED_LINE = re.compile(r" ・")
+
+
+@dataclass(slots=True)
+class Unit:
+    kind: UnitKind
+    lines: list[int]  # 1-based source lines
+    texts: list[str]  # raw text of each line (or line part)
+    break_before: Break = None
+    shared_line: bool = False
+
+    @property
+    def text(self) -> str:
+        return join_wrapped(self.texts)
+
+    @property
+    def complete(self) -> bool:
+        return is_complete(self.texts[-1])
+
+    @property
+    def tagged(self) -> bool:
+        return has_trailing_tag(self.text)
+
+    @property
+    def continues_prior_work(self) -> bool:
+        body = self.text.lstrip("・-－ ")
+        return body.startswith(("引き続き", "引続き"))
+
+
+@dataclass(slots=True)
+class ContentLine:
+    index: int  # 0-based source index
+    text: str
+    break_before: Break
+    parts: list[str] = field(default_factory=list)
+
+
+def _kind_of_start(stripped: str, prose_rows: bool) -> UnitKind | None:
+    if stripped.startswith(ROW_MARKERS):
+        return "row"
+    if stripped.startswith("―") and len(stripped.strip()) <= 2:
+        return "empty"
+    if _ITEM.match(stripped):
+        return "item"
+    if prose_rows and _SUBHEAD.match(stripped) and "【" not in stripped:
+        return "subhead"
+    return None
+
+
+def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
+    """Group the content lines of one table into units.
+
+    ``prose_rows``: the table is in section 4 or 6, where rows are unmarked
+    prose and cells carry sub-heads.
+    """
+    units: list[Unit] = []
+    for cl in content:
+        raw = cl.text
+        stripped = raw.lstrip()
+        leading_space = raw.startswith(" ")
+        brk: Break = cl.break_before or ("soft" if leading_space else None)
+        kind = _kind_of_start(stripped, prose_rows)
+        # three cells sharing the bottom line of a page: "〇… ・… ・…"
+        if kind == "row" and _SHARED_LINE.search(stripped):
+            pieces = _SHARED_LINE.split(stripped)
+            units.append(Unit("row", [cl.index + 1], [pieces[0]], brk, shared_line=True))
+            for piece in pieces[1:]:
+                units.append(Unit("item", [cl.index + 1], ["・" + piece], None, shared_line=True))
+            continue
+        prev = units[-1] if units else None
+        if kind is None and prev is not None:
+            starts_fragment = prev.complete or brk == "hard" or (brk == "soft" and not prev.shared_line)
+            if prev.shared_line and not brk:
+                starts_fragment = True
+            if not starts_fragment:
+                prev.lines.append(cl.index + 1)
+                prev.texts.append(raw)
+                continue
+            kind = "frag"
+        units.append(Unit(kind or "frag", [cl.index + 1], [raw], brk))
+    return units
+
+
+def split_rows(units: list[Unit], prose_rows: bool) -> list[list[Unit]]:
+    """Split a table's units into rows at each ``○``/``〇``.
+
+    In sections 4 and 6 a table holds one unmarked prose row, so whatever
+    precedes the first marker opens a row of its own.
+    """
+    rows: list[list[Unit]] = []
+    for u in units:
+        if u.kind == "row" or not rows:
+            if u.kind != "row":
+                u.kind = "row"  # unmarked prose row, or text the table starts with
+            rows.append([u])
+        else:
+            rows[-1].append(u)
+    return rows
