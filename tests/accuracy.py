@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from ebpm.model import Cell, Document
 from ebpm.sources.normalize import compact, normalize
 
@@ -56,9 +55,21 @@ def _norm_ministries(names: list[str]) -> list[str]:
 def score_measures(doc: Document) -> dict[str, Tally]:
     labels = json.loads((LABELS / "measures.json").read_text(encoding="utf-8"))["rows"]
     by_marker = {m.marker_line: m for m in doc.measures}
-    t: dict[str, Tally] = {k: Tally() for k in (
-        "row found", "section", "line_end", "crosses_page", "commitment ministries", "commitment text",
-        "status/actions boundary", "per-action ministries", "item text joined", "row structurally right")}
+    t: dict[str, Tally] = {
+        k: Tally()
+        for k in (
+            "row found",
+            "section",
+            "line_end",
+            "crosses_page",
+            "commitment ministries",
+            "commitment text",
+            "status/actions boundary",
+            "per-action ministries",
+            "item text joined",
+            "row structurally right",
+        )
+    }
     for lab in labels:
         where = f"row {lab['marker_line']}"
         m = by_marker.get(lab["marker_line"])
@@ -72,7 +83,9 @@ def score_measures(doc: Document) -> dict[str, Tally]:
         cm_ok = _norm_ministries(m.commitment.ministries) == _norm_ministries(lab["commitment"]["ministries"])
         t["commitment ministries"].add(cm_ok, f"{where}: {m.commitment.ministries}")
         ct_ok = ends_with(m.commitment.text) == lab["commitment"]["ends_with"]
-        t["commitment text"].add(ct_ok, f"{where}: …{ends_with(m.commitment.text)} != …{lab['commitment']['ends_with']}")
+        t["commitment text"].add(
+            ct_ok, f"{where}: …{ends_with(m.commitment.text)} != …{lab['commitment']['ends_with']}"
+        )
         got = ([c.line_start for c in m.status], [c.line_start for c in m.actions])
         want = ([s["line"] for s in lab["status"]], [a["line"] for a in lab["actions"]])
         boundary_ok = got == want
@@ -90,7 +103,8 @@ def score_measures(doc: Document) -> dict[str, Tally]:
             texts_ok &= ok
             t["item text joined"].add(ok, f"{where} item {item['line']}: …{ends_with(c.text) if c else None}")
         t["row structurally right"].add(
-            boundary_ok and texts_ok and cm_ok and m.section == lab["section"], where)
+            boundary_ok and texts_ok and cm_ok and m.section == lab["section"], where
+        )
     return t
 
 
@@ -103,9 +117,22 @@ def _num_equal(a: float | None, b: float | None) -> bool:
 def score_indicators(doc: Document) -> dict[str, Tally]:
     labels = json.loads((LABELS / "indicators.json").read_text(encoding="utf-8"))["items"]
     by_line = {i.line: i for i in doc.indicators}
-    t: dict[str, Tally] = {k: Tally() for k in (
-        "item found", "block", "section", "name", "value text", "value number", "value unit",
-        "date", "year", "fiscal year", "footnotes")}
+    t: dict[str, Tally] = {
+        k: Tally()
+        for k in (
+            "item found",
+            "block",
+            "section",
+            "name",
+            "value text",
+            "value number",
+            "value unit",
+            "date",
+            "year",
+            "fiscal year",
+            "footnotes",
+        )
+    }
     for lab in labels:
         where = f"indicator {lab['line']}"
         ind = by_line.get(lab["line"])
@@ -114,20 +141,32 @@ def score_indicators(doc: Document) -> dict[str, Tally]:
             continue
         t["block"].add(ind.block == lab["block"], where)
         t["section"].add(ind.section == lab["section"], f"{where}: {ind.section}")
-        t["name"].add(normalize(ind.name) == lab["name"], f"{where}: {normalize(ind.name)!r} != {lab['name']!r}")
+        t["name"].add(
+            normalize(ind.name) == lab["name"], f"{where}: {normalize(ind.name)!r} != {lab['name']!r}"
+        )
         for k, v in enumerate(lab["values"]):
             got = ind.values[k] if k < len(ind.values) else None
-            t["value text"].add(got is not None and normalize(got.text) == v["text"],
-                                f"{where}[{k}]: {normalize(got.text) if got else None!r} != {v['text']!r}")
-            t["value number"].add(got is not None and _num_equal(got.number, v["number"]),
-                                  f"{where}[{k}]: {got.number if got else None} != {v['number']}")
-            t["value unit"].add(got is not None and (normalize(got.unit) if got.unit else None) == v["unit"],
-                                f"{where}[{k}]: {got.unit if got else None!r} != {v['unit']!r}")
+            t["value text"].add(
+                got is not None and normalize(got.text) == v["text"],
+                f"{where}[{k}]: {normalize(got.text) if got else None!r} != {v['text']!r}",
+            )
+            t["value number"].add(
+                got is not None and _num_equal(got.number, v["number"]),
+                f"{where}[{k}]: {got.number if got else None} != {v['number']}",
+            )
+            t["value unit"].add(
+                got is not None and (normalize(got.unit) if got.unit else None) == v["unit"],
+                f"{where}[{k}]: {got.unit if got else None!r} != {v['unit']!r}",
+            )
         date = normalize(ind.date) if ind.date else None
         t["date"].add(date == lab["date"], f"{where}: {date!r} != {lab['date']!r}")
         t["year"].add(ind.year == lab["year"], f"{where}: {ind.year} != {lab['year']}")
-        t["fiscal year"].add(ind.fiscal_year == lab["fiscal_year"], f"{where}: {ind.fiscal_year} != {lab['fiscal_year']}")
-        t["footnotes"].add(ind.footnotes == lab["footnotes"], f"{where}: {ind.footnotes} != {lab['footnotes']}")
+        t["fiscal year"].add(
+            ind.fiscal_year == lab["fiscal_year"], f"{where}: {ind.fiscal_year} != {lab['fiscal_year']}"
+        )
+        t["footnotes"].add(
+            ind.footnotes == lab["footnotes"], f"{where}: {ind.footnotes} != {lab['footnotes']}"
+        )
     return t
 
 
@@ -155,5 +194,3 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-
-

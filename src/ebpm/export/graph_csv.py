@@ -20,36 +20,127 @@ def _tables(doc: Document) -> dict[str, tuple[list[str], Iterable[list[Any]]]]:
             parts += [("status", k, c) for k, c in enumerate(m.status)]
             parts += [("action", k, c) for k, c in enumerate(m.actions)]
             for column, k, c in parts:
-                yield [m.id, m.section, column, k + 1, "、".join(c.ministries), c.reposted, c.topic or "",
-                       c.text, c.line_start, c.line_end]
+                yield [
+                    m.id,
+                    m.section,
+                    column,
+                    k + 1,
+                    "、".join(c.ministries),
+                    c.reposted,
+                    c.topic or "",
+                    c.text,
+                    c.line_start,
+                    c.line_end,
+                ]
 
     return {
-        "headings": (["id", "level", "number", "title", "line", "parent_id"],
-                     ([h.id, h.level, h.number, h.title, h.line, h.parent_id or ""] for h in doc.headings)),
-        "goals": (["id", "kind", "section", "text", "line_start", "line_end"],
-                  ([g.id, g.kind, g.section, g.text, g.line_start, g.line_end] for g in doc.goals)),
-        "indicators": (["id", "block", "section", "name", "values", "date", "year", "fiscal_year", "footnotes",
-                        "line", "line_end"],
-                       ([i.id, i.block, i.section, i.name, json.dumps([v.text for v in i.values], ensure_ascii=False),
-                         i.date or "", i.year or "", i.fiscal_year or "", " ".join(map(str, i.footnotes)),
-                         i.line, i.line_end] for i in doc.indicators)),
-        "indicator_values": (["indicator_id", "position", "text", "number", "unit"],
-                             ([i.id, k + 1, v.text, "" if v.number is None else v.number, v.unit or ""]
-                              for i in doc.indicators for k, v in enumerate(i.values))),
-        "measures": (["id", "section", "marker_line", "line_start", "line_end", "crosses_page", "confidence",
-                      "reposted", "commitment_ministries", "status_items", "actions", "reasons"],
-                     ([m.id, m.section, m.marker_line, m.line_start, m.line_end, m.crosses_page, m.confidence,
-                       m.reposted, "、".join(m.commitment.ministries), len(m.status), len(m.actions),
-                       " | ".join(m.reasons)] for m in doc.measures)),
-        "cells": (["measure_id", "section", "column", "position", "ministries", "reposted", "topic", "text",
-                   "line_start", "line_end"], cells()),
-        "footnotes": (["number", "text", "line", "line_end", "references"],
-                      ([f.number, f.text, f.line, f.line_end, " ".join(map(str, f.references))]
-                       for f in doc.footnotes)),
-        "glossary": (["abbreviation", "name_ja", "name_en", "line", "line_end"],
-                     ([g.abbreviation, g.name_ja, g.name_en or "", g.line, g.line_end] for g in doc.glossary)),
-        "ministries": (["abbreviation", "name", "group", "line"],
-                       ([m.abbreviation, m.name, m.group or "", m.line] for m in doc.ministries)),
+        "headings": (
+            ["id", "level", "number", "title", "line", "parent_id"],
+            ([h.id, h.level, h.number, h.title, h.line, h.parent_id or ""] for h in doc.headings),
+        ),
+        "goals": (
+            ["id", "kind", "section", "text", "line_start", "line_end"],
+            ([g.id, g.kind, g.section, g.text, g.line_start, g.line_end] for g in doc.goals),
+        ),
+        "indicators": (
+            [
+                "id",
+                "block",
+                "section",
+                "name",
+                "values",
+                "date",
+                "year",
+                "fiscal_year",
+                "footnotes",
+                "line",
+                "line_end",
+            ],
+            (
+                [
+                    i.id,
+                    i.block,
+                    i.section,
+                    i.name,
+                    json.dumps([v.text for v in i.values], ensure_ascii=False),
+                    i.date or "",
+                    i.year or "",
+                    i.fiscal_year or "",
+                    " ".join(map(str, i.footnotes)),
+                    i.line,
+                    i.line_end,
+                ]
+                for i in doc.indicators
+            ),
+        ),
+        "indicator_values": (
+            ["indicator_id", "position", "text", "number", "unit"],
+            (
+                [i.id, k + 1, v.text, "" if v.number is None else v.number, v.unit or ""]
+                for i in doc.indicators
+                for k, v in enumerate(i.values)
+            ),
+        ),
+        "measures": (
+            [
+                "id",
+                "section",
+                "marker_line",
+                "line_start",
+                "line_end",
+                "crosses_page",
+                "confidence",
+                "reposted",
+                "commitment_ministries",
+                "status_items",
+                "actions",
+                "reasons",
+            ],
+            (
+                [
+                    m.id,
+                    m.section,
+                    m.marker_line,
+                    m.line_start,
+                    m.line_end,
+                    m.crosses_page,
+                    m.confidence,
+                    m.reposted,
+                    "、".join(m.commitment.ministries),
+                    len(m.status),
+                    len(m.actions),
+                    " | ".join(m.reasons),
+                ]
+                for m in doc.measures
+            ),
+        ),
+        "cells": (
+            [
+                "measure_id",
+                "section",
+                "column",
+                "position",
+                "ministries",
+                "reposted",
+                "topic",
+                "text",
+                "line_start",
+                "line_end",
+            ],
+            cells(),
+        ),
+        "footnotes": (
+            ["number", "text", "line", "line_end", "references"],
+            ([f.number, f.text, f.line, f.line_end, " ".join(map(str, f.references))] for f in doc.footnotes),
+        ),
+        "glossary": (
+            ["abbreviation", "name_ja", "name_en", "line", "line_end"],
+            ([g.abbreviation, g.name_ja, g.name_en or "", g.line, g.line_end] for g in doc.glossary),
+        ),
+        "ministries": (
+            ["abbreviation", "name", "group", "line"],
+            ([m.abbreviation, m.name, m.group or "", m.line] for m in doc.ministries),
+        ),
     }
 
 

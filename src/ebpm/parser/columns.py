@@ -45,11 +45,15 @@ UNFINISHED_AT_END = 1.0
 NO_ACTION_COLUMN = 2.0
 
 
+Reason = tuple[str, int]  # message template with {line}, and the line; formatted only for the chosen path
+BEAM = 6.0  # states costlier than the best by more than this cannot change the answer or its margins
+
+
 @dataclass(slots=True)
 class Step:
     cost: float
     brk: bool
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 @dataclass(slots=True)
@@ -72,22 +76,22 @@ def _lowest(mask: int) -> int | None:
     return None
 
 
-def _emission(u: Unit, col: int, prose: bool) -> tuple[float, list[str]]:
+def _emission(u: Unit, col: int, prose: bool) -> tuple[float, list[Reason]]:
     line = u.lines[0]
     if u.kind in ("frag", "row"):
         return 0.0, []
     if u.kind == "subhead" or u.kind == "empty":
-        return (ITEM_IN_COLUMN_1, [f"line {line}: sub-head in column 1"]) if col == 1 else (0.0, [])
+        return (ITEM_IN_COLUMN_1, [("line {line}: sub-head in column 1", line)]) if col == 1 else (0.0, [])
     if col == 1:
-        return ITEM_IN_COLUMN_1, [f"line {line}: marked item placed in column 1"]
+        return ITEM_IN_COLUMN_1, [("line {line}: marked item placed in column 1", line)]
     if col == 2:
-        cost, why = 0.0, []
+        cost, why = 0.0, list[Reason]()
         if u.tagged:
             cost += TAGGED_STATUS
-            why.append(f"line {line}: status item carries a ministry tag")
+            why.append(("line {line}: status item carries a ministry tag", line))
         if u.continues_prior_work:
             cost += CONTINUING_STATUS
-            why.append(f"line {line}: status item starts with 引き続き")
+            why.append(("line {line}: status item starts with 引き続き", line))
         return cost, why
     if not u.tagged:
         # common in sections 4 and 6: evidence against column 3, not an anomaly
@@ -98,6 +102,7 @@ def _emission(u: Unit, col: int, prose: bool) -> tuple[float, list[str]]:
 def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator[tuple[State, Step]]:
     col, mask, first_page, reached = prev
     for brk in (False, True):
+        bwhy: list[Reason] = []
         if brk:
             if u.break_before == "hard":
                 bcost, bwhy = HARD_BREAK, []
@@ -106,10 +111,10 @@ def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator
             elif u.kind == "frag" and prev_unit.complete:
                 bcost, bwhy = IMPLIED_BREAK, []
             else:
-                bcost, bwhy = UNSEEN_BREAK, [f"line {u.lines[0]}: page break assumed without a marker"]
+                bcost, bwhy = UNSEEN_BREAK, [("line {line}: page break assumed without a marker", u.lines[0])]
             if first_page and reached < 3:
                 bcost += BREAK_BEFORE_COLUMN_3
-                bwhy = [*bwhy, f"line {u.lines[0]}: page break before column 3 began"]
+                bwhy = [*bwhy, ("line {line}: page break before column 3 began", u.lines[0])]
         else:
             if u.break_before == "hard":
                 bcost, bwhy = MISSED_HARD_BREAK, []
@@ -126,27 +131,31 @@ def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator
                             p = PARAGRAPH_SAME_COLUMN_PROSE if prose else PARAGRAPH_SAME_COLUMN
                             cost += p
                             if not prose:
-                                why.append(f"line {u.lines[0]}: unmarked paragraph inside a cell")
+                                why.append(("line {line}: unmarked paragraph inside a cell", u.lines[0]))
                     elif mask & _bit(c) and not mask & sum(_bit(k) for k in range(col + 1, c)):
                         pass  # next open column continues on this page after a break
                     else:
                         cost += UNMARKED_COLUMN_START
-                        why.append(f"line {u.lines[0]}: column {c} starts without a marker")
+                        why.append(("line {line}: column " + str(c) + " starts without a marker", u.lines[0]))
                 elif c > col and mask & sum(_bit(k) for k in range(col + 1, c + 1)) and not first_page:
                     cost += OPEN_COLUMN_SKIPPED
-                    why.append(f"line {u.lines[0]}: an unfinished column did not continue")
+                    why.append(("line {line}: an unfinished column did not continue", u.lines[0]))
             else:
                 low = _lowest(mask)
                 if low is not None:
                     if not (u.kind == "frag" and c == low):
                         cost += OPEN_COLUMN_SKIPPED
-                        why.append(f"line {u.lines[0]}: unfinished column {low} did not continue")
+                        why.append(
+                            ("line {line}: unfinished column " + str(low) + " did not continue", u.lines[0])
+                        )
                 elif u.kind == "frag":
                     cost += STRAY_FRAGMENT
-                    why.append(f"line {u.lines[0]}: unmarked text after a page break with no open column")
+                    why.append(
+                        ("line {line}: unmarked text after a page break with no open column", u.lines[0])
+                    )
             if first_page and not brk and c == 3 and reached < 2:
                 cost += COLUMN_2_SKIPPED
-                why.append(f"line {u.lines[0]}: column 2 (status) is empty")
+                why.append(("line {line}: column 2 (status) is empty", u.lines[0]))
             e, ewhy = _emission(u, c, prose)
             cost += e
             why += ewhy
@@ -172,43 +181,53 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     """Decode the most likely column of every unit of one row."""
     n = len(units)
     start: State = (1, 0 if units[0].complete else _bit(1), True, 1)
-    # forward: best cost to each state, with back-pointers
+    # forward: best cost to each state, with back-pointers; the transitions are
+    # kept for the backward pass, which walks the same edges in reverse
     alpha: list[dict[State, float]] = [{start: 0.0}]
     back: list[dict[State, tuple[State, Step]]] = [{}]
+    edges: list[list[tuple[State, State, float]]] = [[]]
     for i in range(1, n):
         cur: dict[State, float] = {}
         ptr: dict[State, tuple[State, Step]] = {}
+        step_edges: list[tuple[State, State, float]] = []
         for s, a in alpha[-1].items():
             for t, step in _transitions(s, units[i], units[i - 1], prose):
+                step_edges.append((s, t, step.cost))
                 c = a + step.cost
                 if c < cur.get(t, INF):
                     cur[t] = c
                     ptr[t] = (s, step)
-        alpha.append(cur)
+        best_here = min(cur.values())
+        alpha.append({t: c for t, c in cur.items() if c <= best_here + BEAM})
         back.append(ptr)
+        edges.append(step_edges)
     # backward: best cost from each state to the end
     beta: list[dict[State, float]] = [{} for _ in range(n)]
     beta[n - 1] = {s: _final_cost(s)[0] for s in alpha[n - 1]}
     for i in range(n - 1, 0, -1):
-        for s in alpha[i - 1]:
-            best = INF
-            for t, step in _transitions(s, units[i], units[i - 1], prose):
-                if t in beta[i]:
-                    best = min(best, step.cost + beta[i][t])
-            beta[i - 1][s] = best
+        b_prev = beta[i - 1]
+        b_cur = beta[i]
+        for s, t, cost in edges[i]:
+            if t not in b_cur:
+                continue  # pruned by the beam
+            c = cost + b_cur[t]
+            if c < b_prev.get(s, INF):
+                b_prev[s] = c
     end_state = min(alpha[n - 1], key=lambda s: alpha[n - 1][s] + beta[n - 1][s])
     total = alpha[n - 1][end_state] + beta[n - 1][end_state]
     columns = [0] * n
     breaks = [False] * n
-    reasons = list(_final_cost(end_state)[1])
+    path_reasons: list[Reason] = []
     s = end_state
     for i in range(n - 1, 0, -1):
         columns[i] = s[0]
         prev, step = back[i][s]
         breaks[i] = step.brk
-        reasons = step.reasons + reasons
+        path_reasons = step.reasons + path_reasons
         s = prev
     columns[0] = 1
+    reasons = [template.format(line=line) for template, line in path_reasons]
+    reasons += _final_cost(end_state)[1]
     margins: list[float] = []
     for i in range(n):
         per_col = {c: INF for c in (1, 2, 3)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ebpm.model import Document, GoalStatement, Heading
+from ebpm.model import Document, GoalKind, GoalStatement, Heading
 from ebpm.parser.footnotes import find_footnote_blocks, find_references
 from ebpm.parser.glossary import parse_glossary, parse_ministries
 from ebpm.parser.goals import BlockKind, block_header
@@ -179,7 +179,9 @@ def _parse_goal_blocks(
     flush()
 
 
-def _emit_block(doc: Document, kind: BlockKind, section: str, header_index: int, body: list[tuple[int, str]]) -> None:
+def _emit_block(
+    doc: Document, kind: BlockKind, section: str, header_index: int, body: list[tuple[int, str]]
+) -> None:
     if not body:
         doc.warnings.append(f"line {header_index + 1}: {kind} block of {section} is empty")
         return
@@ -187,7 +189,9 @@ def _emit_block(doc: Document, kind: BlockKind, section: str, header_index: int,
         abbr = "kpi" if kind == "kpi" else "ref"
         earlier = {i.id.rsplit(".", 1)[0] for i in doc.indicators if i.section == section and i.block == kind}
         prefix = f"{section}.{abbr}" if not earlier else f"{section}.{abbr}{len(earlier) + 1}"
-        indicators, used = parse_indicator_block(kind, section, body, {f.number for f in doc.footnotes}, prefix)
+        indicators, used = parse_indicator_block(
+            kind, section, body, {f.number for f in doc.footnotes}, prefix
+        )
         doc.indicators.extend(indicators)
         for ind in indicators:
             for ln in range(ind.line, ind.line_end + 1):
@@ -211,6 +215,7 @@ def _emit_block(doc: Document, kind: BlockKind, section: str, header_index: int,
             doc.coverage[ln] = f"{section}.vision"
         return
     # 大目標 / 目標: one statement per bullet
+    goal_kind: GoalKind = "grand_goal" if kind == "grand_goal" else "goal"
     items: list[list[tuple[int, str]]] = []
     for ln, raw in body:
         if raw.lstrip().startswith("・") or not items:
@@ -222,7 +227,7 @@ def _emit_block(doc: Document, kind: BlockKind, section: str, header_index: int,
         doc.goals.append(
             GoalStatement(
                 id=gid,
-                kind=kind,
+                kind=goal_kind,
                 section=section,
                 text=join_wrapped([t for _, t in item]).lstrip("・ "),
                 line_start=item[0][0],

@@ -126,10 +126,12 @@ def find_references(
                 if after and _QUANTITY_AFTER.match(after):
                     continue
                 glued_to_previous_ref = s == prev_end
-                if before and (before.isdigit() or before in ",.．−-〜～/／第約") and not glued_to_previous_ref:
-                    # allow "Society 5.01": a ref glued after a decimal version number
-                    if not (before.isdigit() and text[max(0, s - 2) : s - 1] == "."):
-                        continue
+                # a digit or separator before the number makes it part of a quantity, except
+                # for refs glued to the previous ref ("104105") or to a version ("Society 5.01")
+                quantity = bool(before) and (before.isdigit() or before in ",.．−-〜～/／第約")
+                version = before.isdigit() and text[max(0, s - 2) : s - 1] == "."
+                if quantity and not glued_to_previous_ref and not version:
+                    continue
                 found = (s, e)
                 break
             if found is None:

@@ -263,9 +263,7 @@ def _parse_glossary(
                 line_nums.append(num)
                 continue
             open_bracket = _paren_depth(name_so_far) > 0
-            is_new = (
-                not starts_with_bracket and strength > 0 and (not open_bracket or strength == 2)
-            )
+            is_new = not starts_with_bracket and strength > 0 and (not open_bracket or strength == 2)
             if not is_new:
                 parts.append(text)
                 last = num

@@ -12,7 +12,12 @@ _HEADERS: list[tuple[BlockKind, re.Pattern[str]]] = [
     ("grand_goal", re.compile(r"^[・ ]*【[⼤大][⽬目]標】\s*$")),
     ("vision", re.compile(r"^[・ ]*【あるべき姿とその実現に向けた[⽅方]向性】\s*$")),
     ("goal", re.compile(r"^[・ ]*【[⽬目]標】\s*$")),
-    ("kpi", re.compile(r"^[・ ]*【科学技術・イノベーション政策において[⽬目]指す主要な数値[⽬目]標】（主要指標）\s*$")),
+    (
+        "kpi",
+        re.compile(
+            r"^[・ ]*【科学技術・イノベーション政策において[⽬目]指す主要な数値[⽬目]標】（主要指標）\s*$"
+        ),
+    ),
     ("reference", re.compile(r"^[・ ]*【現状データ】（参考指標）\s*$")),
 ]
 

@@ -49,7 +49,9 @@ def parse_headings(lines: list[str], stop: int | None = None) -> list[Heading]:
     current: dict[str, str | None] = {"chapter": None, "section": None, "group": None, "subsection": None}
 
     def add(level: str, hid: str, number: str, title: str, i: int, parent: str | None) -> None:
-        out.append(Heading(id=hid, level=level, number=number, title=title.strip(), line=i + 1, parent_id=parent))  # type: ignore[arg-type]
+        out.append(
+            Heading(id=hid, level=level, number=number, title=title.strip(), line=i + 1, parent_id=parent)
+        )  # type: ignore[arg-type]
         parents[hid] = parent
 
     for i in range(stop):
@@ -66,7 +68,11 @@ def parse_headings(lines: list[str], stop: int | None = None) -> list[Heading]:
             continue
         if not chapter:
             continue
-        if (m := SECTION.match(raw)) and _number(m.group(1)) == section + 1 and _followed_like_heading(lines, i):
+        if (
+            (m := SECTION.match(raw))
+            and _number(m.group(1)) == section + 1
+            and _followed_like_heading(lines, i)
+        ):
             section, subsection, item, group_count = _number(m.group(1)), 0, 0, 0
             hid = f"{chapter}.{section}"
             add("section", hid, f"{m.group(1)}．", m.group(2), i, current["chapter"])

@@ -41,7 +41,6 @@ __all__ = [
     "parse_indicator_block",
     "parse_period",
     "parse_value",
-    "split_items",
 ]
 
 BULLET = "・"
@@ -53,7 +52,9 @@ CLOSERS = "）)】］]"
 # --------------------------------------------------------------------------
 
 _YEAR_TOKEN = re.compile(
-    r"(?:(?P<era>令和|平成|昭和)\s*(?P<eyear>元|\d{1,2})|(?<![0-9])(?P<year>1[5-9]\d\d|2\d\d\d))\s*年(?P<fy>\s*度)?"
+    r"(?:(?P<era>令和|平成|昭和)\s*(?P<eyear>元|\d{1,2})"
+    r"|(?<![0-9])(?P<year>1[5-9]\d\d|2\d\d\d))"
+    r"\s*年(?P<fy>\s*度)?"
 )
 _ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _RANGE_MARK = re.compile(r"[〜～~\-–—]|から")
@@ -105,9 +106,11 @@ def _has_date(inner: str) -> bool:
 # Values
 # --------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"(?P<sign>[-−－▲△]\s*)?(?P<num>\d[\d,]*(?:\.\d+)?)")
+_NUMBER = re.compile(r"(?P<sign>[-−－▲△]\s*)?(?P<num>\d+(?:,\d+)*(?:\.\d+)?)")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DECIMAL_SPACE = re.compile(r"(?<=\d)\. (?=\d)")  # "1. 30℃" in the source
-_COMPOUND = re.compile(r"(?P<oku>\d[\d,]*)億(?P<man>\d[\d,]*(?:\.\d+)?)万")
+# "11億7,000万トン" → 117000 万トン; "1兆3,204億円" → 13204 億円
+_COMPOUND = re.compile(r"(?P<big>\d[\d,]*)(?P<bu>兆|億)(?P<small>\d[\d,]*(?:\.\d+)?)(?P<su>億|万)")
 # Text right before a number that marks it as the value rather than part of a label.
 _PRIORITY_BEFORE = ("：", ":", "は", "当たり", "あたり", "に対して", "(", "（")
 _DATE_AFTER = re.compile(r"\s*(?:年|月|日)")
@@ -144,12 +147,7 @@ def _is_katakana(c: str) -> bool:
 
 
 def _is_unit_char(c: str) -> bool:
-    return (
-        _is_kanji(c)
-        or _is_katakana(c)
-        or (c.isascii() and c.isalpha())
-        or c in "%℃°$€£¥"
-    )
+    return _is_kanji(c) or _is_katakana(c) or (c.isascii() and c.isalpha()) or c in "%℃°$€£¥"
 
 
 def _read_unit(s: str, pos: int) -> tuple[str | None, int]:
@@ -206,10 +204,7 @@ def _number_candidates(s: str) -> list[tuple[int, re.Match[str]]]:
         nxt = s[end : end + 1]
         if nxt.isascii() and nxt.isalpha():
             tail = s[end:]
-            if not any(
-                tail.startswith(u) and not tail[len(u) : len(u) + 1].isalpha()
-                for u in _LETTER_UNITS
-            ):
+            if not any(tail.startswith(u) and not tail[len(u) : len(u) + 1].isalpha() for u in _LETTER_UNITS):
                 continue  # "5G", "4D", "50mm"
         if _DATE_AFTER.match(s, end):
             continue  # a date, not a value
@@ -223,6 +218,9 @@ def _number_candidates(s: str) -> list[tuple[int, re.Match[str]]]:
 
 
 def _to_float(num: str) -> float | None:
+    """``1,234.5`` → 1234.5; a malformed grouping (``1,2,3``) keeps its first group."""
+    if "," in num and not _GROUPED.fullmatch(num):
+        num = num.split(",", 1)[0]
     try:
         return float(num.replace(",", ""))
     except ValueError:
@@ -252,12 +250,12 @@ def _parse_value(raw: str) -> IndicatorValue:
     best = next((m for p, m in cands if p == 1), cands[0][1])
     start = best.start("num")
     comp = _COMPOUND.match(s, start)
-    if comp:
-        oku = _to_float(comp.group("oku"))
-        man = _to_float(comp.group("man"))
-        if oku is not None and man is not None:
+    if comp and (comp.group("bu"), comp.group("su")) in (("兆", "億"), ("億", "万")):
+        big = _to_float(comp.group("big"))
+        small = _to_float(comp.group("small"))
+        if big is not None and small is not None:
             unit, _ = _read_unit(s, comp.end())
-            return IndicatorValue(raw, oku * 10000 + man, "万" + (unit or ""))
+            return IndicatorValue(raw, big * 10000 + small, comp.group("su") + (unit or ""))
     number = _to_float(best.group("num"))
     sign_at = best.start()
     if (
@@ -375,6 +373,8 @@ class _RefCand:
 def _alternatives(token: str, defined: Set[int]) -> list[list[int]]:
     """Ways to read a digit run as one or several glued footnote numbers."""
     alts: list[list[int]] = []
+    if not token or len(token) > 9:
+        return alts
     if token[0] != "0" and int(token) in defined:
         alts.append([int(token)])
 
@@ -490,8 +490,10 @@ def _choose_refs(cands: list[_RefCand]) -> list[_RefCand]:
                 continue
             if lo is None and hi is None:
                 continue
-            dist = min(abs(a0 - (lo if lo is not None else a0 + 99)),
-                       abs(a1 - (hi if hi is not None else a1 + 99)))
+            dist = min(
+                abs(a0 - (lo if lo is not None else a0 + 99)),
+                abs(a1 - (hi if hi is not None else a1 + 99)),
+            )
             if dist < best_dist:
                 best, best_dist = alt, dist
         if best is not None:
@@ -519,7 +521,7 @@ def _strip_bullet(text: str) -> tuple[bool, str]:
     return False, s
 
 
-def split_items(lines: list[tuple[int, str]]) -> list[_Item]:
+def _split_items(lines: list[tuple[int, str]]) -> list[_Item]:
     """Group block lines into items: a bullet starts an item, other lines continue it.
 
     A continuation line is a new *sub-line* when the previous line ended the
@@ -595,9 +597,7 @@ def _parse_item(
 ) -> Indicator:
     joined_raw = [join_wrapped(seg) for seg in item.segments]
     text = " ".join(s for s in joined_raw if s)
-    clean = [
-        _remove_spans(seg, ref_spans.get(j, [])).strip() for j, seg in enumerate(joined_raw)
-    ]
+    clean = [_remove_spans(seg, ref_spans.get(j, [])).strip() for j, seg in enumerate(joined_raw)]
     head = clean[0] if clean else ""
     colon = _find_top(head, "：:")
     if colon >= 0:
@@ -663,7 +663,7 @@ def _parse_block(
     footnote_numbers: Set[int],
     id_prefix: str,
 ) -> tuple[list[Indicator], set[int]]:
-    items = split_items(list(lines or []))
+    items = _split_items(list(lines or []))
     defined: Set[int] = footnote_numbers if footnote_numbers is not None else frozenset()
     segments = [[join_wrapped(seg) for seg in it.segments] for it in items]
     chosen = _choose_refs(_find_candidates(segments, defined))
@@ -677,8 +677,6 @@ def _parse_block(
                 continue
             spans.setdefault(c.seg[1], []).append((c.start, c.end))
             refs.extend(n for n in c.chosen if n not in refs)
-        indicators.append(
-            _parse_item(item, spans, refs, block, section, f"{id_prefix}.{i + 1}")
-        )
+        indicators.append(_parse_item(item, spans, refs, block, section, f"{id_prefix}.{i + 1}"))
         consumed.update(item.lines)
     return indicators, consumed

@@ -72,9 +72,7 @@ def _confidence(assignment: Assignment, units: list[Unit]) -> tuple[float, list[
     return max(0.05, min(1.0, confidence)), reasons
 
 
-def _row_to_measure(
-    row: list[Unit], region: TableRegion, index: int, known: Set[str]
-) -> Measure:
+def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set[str]) -> Measure:
     assignment = assign_columns(row, region.prose_rows)
     per_column: dict[int, list[list[Unit]]] = {1: [], 2: [], 3: []}
     topics: dict[int, str | None] = {2: None, 3: None}

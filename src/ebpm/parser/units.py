@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from ebpm.parser.lines import is_complete
@@ -25,7 +26,7 @@ _SUBHEAD = re.compile(r"^(（[^（）。]{1,40}）|\(([０-９\d]{1,2}|[a-zａ-�
 _SHARED_LINE = re.compile(r" ・")
 
 
-@dataclass(slots=True)
+@dataclass
 class Unit:
     kind: UnitKind
     lines: list[int]  # 1-based source lines
@@ -33,19 +34,20 @@ class Unit:
     break_before: Break = None
     shared_line: bool = False
 
-    @property
+    # The cached features are read only once the unit is fully built.
+    @cached_property
     def text(self) -> str:
         return join_wrapped(self.texts)
 
-    @property
+    @cached_property
     def complete(self) -> bool:
         return is_complete(self.texts[-1])
 
-    @property
+    @cached_property
     def tagged(self) -> bool:
         return has_trailing_tag(self.text)
 
-    @property
+    @cached_property
     def continues_prior_work(self) -> bool:
         body = self.text.lstrip("・-－ ")
         return body.startswith(("引き続き", "引続き"))
@@ -93,7 +95,9 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
             continue
         prev = units[-1] if units else None
         if kind is None and prev is not None:
-            starts_fragment = prev.complete or brk == "hard" or (brk == "soft" and not prev.shared_line)
+            starts_fragment = (
+                is_complete(prev.texts[-1]) or brk == "hard" or (brk == "soft" and not prev.shared_line)
+            )
             if prev.shared_line and not brk:
                 starts_fragment = True
             if not starts_fragment:

@@ -70,7 +70,9 @@ def write(doc: Document, path: Path) -> None:
         raise
 
 
-def _cell_rows(m: Measure, column: str, position: int, c: Cell) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _cell_rows(
+    m: Measure, column: str, position: int, c: Cell
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     row = {
         "measure_id": m.id,
         "column": column,
@@ -109,19 +111,43 @@ def _rows(doc: Document) -> dict[Any, list[dict[str, Any]]]:
     return {
         t.document: [{"key": k, "value": v} for k, v in meta.items()],
         t.headings: [
-            {"id": h.id, "level": h.level, "number": h.number, "title": h.title, "line": h.line,
-             "parent_id": h.parent_id, "position": k}
+            {
+                "id": h.id,
+                "level": h.level,
+                "number": h.number,
+                "title": h.title,
+                "line": h.line,
+                "parent_id": h.parent_id,
+                "position": k,
+            }
             for k, h in enumerate(doc.headings)
         ],
         t.goals: [
-            {"id": g.id, "kind": g.kind, "section": g.section, "text": g.text,
-             "line_start": g.line_start, "line_end": g.line_end}
+            {
+                "id": g.id,
+                "kind": g.kind,
+                "section": g.section,
+                "text": g.text,
+                "line_start": g.line_start,
+                "line_end": g.line_end,
+            }
             for g in doc.goals
         ],
         t.indicators: [
-            {"id": i.id, "block": i.block, "section": i.section, "name": i.name, "date": i.date,
-             "year": i.year, "fiscal_year": i.fiscal_year, "footnotes": i.footnotes, "text": i.text,
-             "line": i.line, "line_end": i.line_end, "position": k}
+            {
+                "id": i.id,
+                "block": i.block,
+                "section": i.section,
+                "name": i.name,
+                "date": i.date,
+                "year": i.year,
+                "fiscal_year": i.fiscal_year,
+                "footnotes": i.footnotes,
+                "text": i.text,
+                "line": i.line,
+                "line_end": i.line_end,
+                "position": k,
+            }
             for k, i in enumerate(doc.indicators)
         ],
         t.indicator_values: [
@@ -130,21 +156,41 @@ def _rows(doc: Document) -> dict[Any, list[dict[str, Any]]]:
             for k, v in enumerate(i.values)
         ],
         t.measures: [
-            {"id": m.id, "section": m.section, "table_line": m.table_line, "marker_line": m.marker_line,
-             "line_start": m.line_start, "line_end": m.line_end, "crosses_page": m.crosses_page,
-             "confidence": m.confidence, "reasons": m.reasons, "position": k}
+            {
+                "id": m.id,
+                "section": m.section,
+                "table_line": m.table_line,
+                "marker_line": m.marker_line,
+                "line_start": m.line_start,
+                "line_end": m.line_end,
+                "crosses_page": m.crosses_page,
+                "confidence": m.confidence,
+                "reasons": m.reasons,
+                "position": k,
+            }
             for k, m in enumerate(doc.measures)
         ],
         t.cells: cells,
         t.cell_ministries: owners,
         t.footnotes: [
-            {"number": f.number, "text": f.text, "line": f.line, "line_end": f.line_end,
-             "references": f.references}
+            {
+                "number": f.number,
+                "text": f.text,
+                "line": f.line,
+                "line_end": f.line_end,
+                "references": f.references,
+            }
             for f in doc.footnotes
         ],
         t.glossary: [
-            {"position": k, "abbreviation": g.abbreviation, "name_ja": g.name_ja, "name_en": g.name_en,
-             "line": g.line, "line_end": g.line_end}
+            {
+                "position": k,
+                "abbreviation": g.abbreviation,
+                "name_ja": g.name_ja,
+                "name_en": g.name_en,
+                "line": g.line,
+                "line_end": g.line_end,
+            }
             for k, g in enumerate(doc.glossary)
         ],
         t.ministries: [
@@ -152,8 +198,12 @@ def _rows(doc: Document) -> dict[Any, list[dict[str, Any]]]:
             for k, m in enumerate(doc.ministries)
         ],
         t.coverage: [{"line": ln, "element": el} for ln, el in sorted(doc.coverage.items())],
-        t.messages: [{"position": k, "kind": kind, "text": text} for k, (kind, text) in enumerate(
-            [("warning", w) for w in doc.warnings] + [("missing", m) for m in doc.missing])],
+        t.messages: [
+            {"position": k, "kind": kind, "text": text}
+            for k, (kind, text) in enumerate(
+                [("warning", w) for w in doc.warnings] + [("missing", m) for m in doc.missing]
+            )
+        ],
     }
 
 
@@ -169,21 +219,42 @@ def read(path: Path) -> Document:
                 raise KnowledgeBaseError(f"{path}: not an ebpm knowledge base")
             doc = Document(source=meta["source"], sha256=meta["sha256"], line_count=int(meta["line_count"]))
             doc.headings = [
-                Heading(id=r.id, level=r.level, number=r.number, title=r.title, line=r.line, parent_id=r.parent_id)
+                Heading(
+                    id=r.id, level=r.level, number=r.number, title=r.title, line=r.line, parent_id=r.parent_id
+                )
                 for r in conn.execute(select(t.headings).order_by(t.headings.c.position))
             ]
             doc.goals = [
-                GoalStatement(id=r.id, kind=r.kind, section=r.section, text=r.text,
-                              line_start=r.line_start, line_end=r.line_end)
+                GoalStatement(
+                    id=r.id,
+                    kind=r.kind,
+                    section=r.section,
+                    text=r.text,
+                    line_start=r.line_start,
+                    line_end=r.line_end,
+                )
                 for r in conn.execute(select(t.goals))
             ]
             values: dict[str, list[IndicatorValue]] = {}
             for r in conn.execute(select(t.indicator_values).order_by(t.indicator_values.c.position)):
-                values.setdefault(r.indicator_id, []).append(IndicatorValue(text=r.text, number=r.number, unit=r.unit))
+                values.setdefault(r.indicator_id, []).append(
+                    IndicatorValue(text=r.text, number=r.number, unit=r.unit)
+                )
             doc.indicators = [
-                Indicator(id=r.id, block=r.block, section=r.section, name=r.name, values=values.get(r.id, []),
-                          date=r.date, year=r.year, fiscal_year=r.fiscal_year, footnotes=list(r.footnotes),
-                          text=r.text, line=r.line, line_end=r.line_end)
+                Indicator(
+                    id=r.id,
+                    block=r.block,
+                    section=r.section,
+                    name=r.name,
+                    values=values.get(r.id, []),
+                    date=r.date,
+                    year=r.year,
+                    fiscal_year=r.fiscal_year,
+                    footnotes=list(r.footnotes),
+                    text=r.text,
+                    line=r.line,
+                    line_end=r.line_end,
+                )
                 for r in conn.execute(select(t.indicators).order_by(t.indicators.c.position))
             ]
             owners: dict[tuple[str, str, int], list[str]] = {}
@@ -191,25 +262,53 @@ def read(path: Path) -> Document:
                 owners.setdefault((r.measure_id, r.column, r.position), []).append(r.ministry)
             cells: dict[str, dict[str, list[Cell]]] = {}
             for r in conn.execute(select(t.cells).order_by(t.cells.c.position)):
-                cell = Cell(text=r.text, ministries=owners.get((r.measure_id, r.column, r.position), []),
-                            other_tags=list(r.other_tags), reposted=r.reposted, line_start=r.line_start,
-                            line_end=r.line_end, lines=list(r.lines), topic=r.topic)
+                cell = Cell(
+                    text=r.text,
+                    ministries=owners.get((r.measure_id, r.column, r.position), []),
+                    other_tags=list(r.other_tags),
+                    reposted=r.reposted,
+                    line_start=r.line_start,
+                    line_end=r.line_end,
+                    lines=list(r.lines),
+                    topic=r.topic,
+                )
                 cells.setdefault(r.measure_id, {}).setdefault(r.column, []).append(cell)
             for r in conn.execute(select(t.measures).order_by(t.measures.c.position)):
                 own = cells.get(r.id, {})
                 doc.measures.append(
-                    Measure(id=r.id, section=r.section, table_line=r.table_line, marker_line=r.marker_line,
-                            line_start=r.line_start, line_end=r.line_end, crosses_page=r.crosses_page,
-                            confidence=r.confidence, reasons=list(r.reasons), commitment=own["commitment"][0],
-                            status=own.get("status", []), actions=own.get("action", []))
+                    Measure(
+                        id=r.id,
+                        section=r.section,
+                        table_line=r.table_line,
+                        marker_line=r.marker_line,
+                        line_start=r.line_start,
+                        line_end=r.line_end,
+                        crosses_page=r.crosses_page,
+                        confidence=r.confidence,
+                        reasons=list(r.reasons),
+                        commitment=own["commitment"][0],
+                        status=own.get("status", []),
+                        actions=own.get("action", []),
+                    )
                 )
             doc.footnotes = [
-                Footnote(number=r.number, text=r.text, line=r.line, line_end=r.line_end, references=list(r.references))
+                Footnote(
+                    number=r.number,
+                    text=r.text,
+                    line=r.line,
+                    line_end=r.line_end,
+                    references=list(r.references),
+                )
                 for r in conn.execute(select(t.footnotes).order_by(t.footnotes.c.number))
             ]
             doc.glossary = [
-                GlossaryEntry(abbreviation=r.abbreviation, name_ja=r.name_ja, name_en=r.name_en,
-                              line=r.line, line_end=r.line_end)
+                GlossaryEntry(
+                    abbreviation=r.abbreviation,
+                    name_ja=r.name_ja,
+                    name_en=r.name_en,
+                    line=r.line,
+                    line_end=r.line_end,
+                )
                 for r in conn.execute(select(t.glossary).order_by(t.glossary.c.position))
             ]
             doc.ministries = [
