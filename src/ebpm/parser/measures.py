@@ -45,16 +45,18 @@ def content_lines(lines: list[str], start: int, stop: int, noise: Set[int]) -> l
 
 
 def _cell(units: list[Unit], known: Set[str], topic: str | None = None) -> Cell:
-    texts = [t for u in units for t in u.texts]
+    texts = [t for u in units if u.kind != "subhead" for t in u.texts] or [t for u in units for t in u.texts]
     text = join_wrapped(texts)
     tags = parse_tags(text, known)
     line_numbers = sorted({ln for u in units for ln in u.lines})
+    # an item starts at its own marker; a sub-head above it is context, kept in `lines` and `topic`
+    body = [u for u in units if u.kind != "subhead"] or units
     return Cell(
         text=text,
         ministries=tags.ministries,
         other_tags=tags.other,
         reposted=is_reposted(text),
-        line_start=line_numbers[0],
+        line_start=body[0].lines[0],
         line_end=line_numbers[-1],
         lines=line_numbers,
         topic=topic,

@@ -24,6 +24,8 @@ ROW_MARKERS = ("○", "〇")
 _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
 _SUBHEAD = re.compile(r"^(（[^（）。]{1,40}）|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
 _SHARED_LINE = re.compile(r" ・")
+# numbered paragraphs inside a cell (（１）…, ①…): they continue the item above them
+_ENUMERATION = re.compile(r"^(（[０-９\d]{1,2}）|[①-⑳]|\([０-９\d]{1,2}\))")
 
 
 @dataclass
@@ -100,6 +102,8 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
             )
             if prev.shared_line and not brk:
                 starts_fragment = True
+            if not prose_rows and brk != "hard" and _ENUMERATION.match(stripped):
+                starts_fragment = False
             if not starts_fragment:
                 prev.lines.append(cl.index + 1)
                 prev.texts.append(raw)
