@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ebpm.model import Heading
+from ebpm.model import Heading, HeadingLevel
 from ebpm.parser.lines import is_complete, next_nonblank
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -48,10 +48,10 @@ def parse_headings(lines: list[str], stop: int | None = None) -> list[Heading]:
     parents: dict[str, str | None] = {}
     current: dict[str, str | None] = {"chapter": None, "section": None, "group": None, "subsection": None}
 
-    def add(level: str, hid: str, number: str, title: str, i: int, parent: str | None) -> None:
+    def add(level: HeadingLevel, hid: str, number: str, title: str, i: int, parent: str | None) -> None:
         out.append(
             Heading(id=hid, level=level, number=number, title=title.strip(), line=i + 1, parent_id=parent)
-        )  # type: ignore[arg-type]
+        )
         parents[hid] = parent
 
     for i in range(stop):
