@@ -96,12 +96,16 @@ def score_measures(doc: Document) -> dict[str, Tally]:
             c = actions.get(a["line"])
             ok = c is not None and _norm_ministries(c.ministries) == _norm_ministries(a["ministries"])
             t["per-action ministries"].add(ok, f"{where} action {a['line']}: {c.ministries if c else None}")
-        cells: dict[int, Cell] = {c.line_start: c for c in [*m.status, *m.actions]}
-        for item in [*lab["status"], *lab["actions"]]:
-            c = cells.get(item["line"])
-            ok = c is not None and ends_with(c.text) == item["ends_with"]
-            texts_ok &= ok
-            t["item text joined"].add(ok, f"{where} item {item['line']}: …{ends_with(c.text) if c else None}")
+        # two cells can start on one line (the shared page-bottom line), so match per column
+        for column, cells_of in (("status", m.status), ("actions", m.actions)):
+            cells: dict[int, Cell] = {c.line_start: c for c in cells_of}
+            for item in lab[column]:
+                c = cells.get(item["line"])
+                ok = c is not None and ends_with(c.text) == item["ends_with"]
+                texts_ok &= ok
+                t["item text joined"].add(
+                    ok, f"{where} item {item['line']}: …{ends_with(c.text) if c else None}"
+                )
         t["row structurally right"].add(
             boundary_ok and texts_ok and cm_ok and m.section == lab["section"], where
         )

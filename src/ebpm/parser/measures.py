@@ -15,6 +15,8 @@ TABLE_HEADER = "基本計画における具体的な取組"
 LOW_CONFIDENCE = 0.9
 # a unit whose second-best column costs less than this extra is flagged as ambiguous
 AMBIGUOUS_MARGIN = 0.5
+# in sections 4 and 6 untagged lead-ins open both columns 2 and 3, so the evidence is weaker
+AMBIGUOUS_MARGIN_PROSE = 1.0
 
 
 @dataclass(slots=True)
@@ -63,13 +65,13 @@ def _cell(units: list[Unit], known: Set[str], topic: str | None = None) -> Cell:
     )
 
 
-def _confidence(assignment: Assignment, units: list[Unit]) -> tuple[float, list[str]]:
+def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple[float, list[str]]:
     reasons = list(assignment.reasons)
     # every anomaly on the chosen path lowers the confidence
     confidence = 1.0 - 0.12 * len(reasons)
     for u, margin in zip(units, assignment.margins, strict=True):
-        if margin < AMBIGUOUS_MARGIN:
-            confidence = min(confidence, 0.5 + 0.8 * margin)
+        if margin < (AMBIGUOUS_MARGIN_PROSE if prose else AMBIGUOUS_MARGIN):
+            confidence = min(confidence, 0.5 + 0.35 * margin)
             reasons.append(f"line {u.lines[0]}: column is ambiguous (margin {margin:.2f})")
     return max(0.05, min(1.0, confidence)), reasons
 
@@ -100,7 +102,7 @@ def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set
                 per_column[col][-1].extend(pending_subheads[col])
             else:
                 per_column[col].append(pending_subheads[col])
-    confidence, reasons = _confidence(assignment, row)
+    confidence, reasons = _confidence(assignment, row, region.prose_rows)
     commitment = _cell(per_column[1][0] if per_column[1] else [row[0]], known)
     status = [_cell(us, known, _topic(us)) for us in per_column[2]]
     actions = [_cell(us, known, _topic(us)) for us in per_column[3]]
