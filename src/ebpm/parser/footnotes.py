@@ -38,6 +38,28 @@ def _starts_footnote(raw: str, expected: int, seen: set[int]) -> int | None:
     return n
 
 
+_LOOKAHEAD = 6
+
+
+def _lines_before_next_footnote(
+    lines: list[str], start: int, stop: int, expected: int, seen: set[int]
+) -> list[int]:
+    """Indexes of the few lines between ``start`` and the next footnote line of the same block."""
+    found: list[int] = []
+    j = start
+    while j < stop and len(found) <= _LOOKAHEAD:
+        if lines[j] == "":
+            j += 1
+            continue
+        if is_blank(lines[j]) or lines[j].startswith(" "):
+            return []  # a page boundary: the block has ended
+        if _starts_footnote(lines[j], expected, seen) is not None:
+            return found
+        found.append(j)
+        j += 1
+    return []
+
+
 def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = None) -> list[FootnoteBlock]:
     """Scan ``lines[start:stop]`` (0-based) for footnote blocks."""
     stop = len(lines) if stop is None else stop
@@ -74,6 +96,12 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
                     break
                 last = j
                 text_lines.append(lines[j])
+            # a block is contiguous: lines that sit between this footnote and the next one
+            # continue this footnote even after a trailing space (English words, long notes)
+            tail = _lines_before_next_footnote(lines, last + 1, stop, expected, seen)
+            for j in tail:
+                text_lines.append(lines[j])
+                last = j
             notes.append(Footnote(number=n, text=join_wrapped(text_lines), line=first + 1, line_end=last + 1))
             i = last + 1
             while i < stop and lines[i] == "":
@@ -103,11 +131,16 @@ def find_references(
     """
     refs: dict[int, list[int]] = {}
     page_start = 0
+    region_start = 0
     for block in blocks:
-        # text of the page region: body lines between the previous block and this one
+        # text of the page region: body lines between the previous block and this one;
+        # a block right after another (nothing but noise between) shares its page region
+        body = [i for i in range(page_start, block.start) if i not in excluded and not is_blank(lines[i])]
+        if body:
+            region_start = page_start
         offsets: list[tuple[int, int]] = []  # (char offset, 0-based line)
         text = ""
-        for i in range(page_start, block.start):
+        for i in range(region_start, block.start):
             if i in excluded or is_blank(lines[i]):
                 continue
             offsets.append((len(text), i))
