@@ -242,8 +242,8 @@ def _check_structure(doc: Document, lines: list[str]) -> None:
     has_tables = any(is_table_header(raw) for raw in lines)
     if not doc.headings and not has_tables and not doc.glossary:
         raise StructureError(
-            "no recognizable structure: expected the Integrated Innovation Strategy text, with "
-            "chapter headings such as '第２章 …', numbered sections '１．…', and measure tables "
+            f"{doc.source}: no recognizable structure: expected the Integrated Innovation Strategy "
+            "text, with chapter headings such as '第２章 …', numbered sections '１．…', and measure tables "
             "whose header line reads '基本計画における具体的な取組 実施状況・現状分析 今後の取組方針'"
         )
 
