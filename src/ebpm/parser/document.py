@@ -85,6 +85,17 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
             for ln in range(g.line, g.line_end + 1):
                 if ln in used:
                     coverage[ln] = f"glossary:{g.abbreviation}"
+    # lines of the two lists that no entry took are kept with their list and reported
+    for start, stop, name in (
+        (glossary_start, ministry_start if ministry_start is not None else len(lines), "glossary"),
+        (ministry_start, len(lines), "ministries"),
+    ):
+        if start is None:
+            continue
+        for i in range(start, stop):
+            if not is_blank(lines[i]) and (i + 1) not in coverage:
+                coverage[i + 1] = name
+                doc.warnings.append(f"line {i + 1}: not recognized as an entry of the {name} list")
     known = {compact(m.abbreviation) for m in doc.ministries} | set(GENERIC_OWNERS)
 
     step("headings")

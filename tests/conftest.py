@@ -1,0 +1,59 @@
+"""Shared fixtures: the bundled document is read and parsed once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from ebpm.cli import app
+from ebpm.model import Document
+from ebpm.parser.document import parse_document
+from ebpm.sources.corpus import SourceText, read_source
+from ebpm.store import knowledge_base
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture(scope="session")
+def source() -> SourceText:
+    return read_source()
+
+
+@pytest.fixture(scope="session")
+def doc(source: SourceText) -> Document:
+    return parse_document(source.text, source.path, source.sha256)
+
+
+@pytest.fixture(scope="session")
+def lines(source: SourceText) -> list[str]:
+    """The lines of the bundled file; ``lines[n - 1]`` is 1-based line ``n``."""
+    out = source.text.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    return out
+
+
+@pytest.fixture(scope="session")
+def kb_file(tmp_path_factory: pytest.TempPathFactory, doc: Document) -> Path:
+    """A knowledge base of the bundled document, written once; tests must not modify it."""
+    path = tmp_path_factory.mktemp("kb") / "shared.sqlite"
+    knowledge_base.write(doc, path)
+    return path
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Invoke:
+    """Run the CLI in-process, in ``tmp_path``, with ``$EBPM_DB`` unset unless ``env`` sets it."""
+    monkeypatch.delenv(knowledge_base.ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str, env: Mapping[str, str] | None = None) -> Result:
+        return runner.invoke(app, list(args), env=dict(env) if env else None)
+
+    return run
