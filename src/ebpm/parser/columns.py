@@ -32,6 +32,7 @@ MISSED_HARD_BREAK = 3.0
 TAGGED_STATUS = 1.0
 CONTINUING_STATUS = 0.4
 UNTAGGED_ACTION = 1.0
+UNTAGGED_COMMITMENT = 0.8
 UNTAGGED_ACTION_PROSE = 0.6
 COLUMN_2_SKIPPED = 1.5
 ITEM_IN_COLUMN_1 = 5.0
@@ -77,26 +78,33 @@ def _lowest(mask: int) -> int | None:
 
 
 def _emission(u: Unit, col: int, prose: bool) -> tuple[float, list[Reason]]:
+    """Cost of placing ``u`` in ``col``, from what the unit itself shows.
+
+    Tag evidence is read only where an item ends (a complete unit): a unit cut
+    by the page break carries its tag in a later fragment.
+    """
     line = u.lines[0]
-    if u.kind in ("frag", "row"):
+    if u.kind == "row":
         return 0.0, []
-    if u.kind == "subhead" or u.kind == "empty":
-        return (ITEM_IN_COLUMN_1, [("line {line}: sub-head in column 1", line)]) if col == 1 else (0.0, [])
-    if col == 1:
+    if u.kind in ("item", "subhead", "empty") and col == 1:
         return ITEM_IN_COLUMN_1, [("line {line}: marked item placed in column 1", line)]
-    if col == 2:
-        cost, why = 0.0, list[Reason]()
-        if u.tagged:
-            cost += TAGGED_STATUS
-            why.append(("line {line}: status item carries a ministry tag", line))
-        if u.continues_prior_work:
-            cost += CONTINUING_STATUS
-            why.append(("line {line}: status item starts with 引き続き", line))
+    if u.kind in ("subhead", "empty"):
+        return 0.0, []
+    cost, why = 0.0, list[Reason]()
+    if col == 2 and u.kind == "item" and u.continues_prior_work:
+        cost += CONTINUING_STATUS
+        why.append(("line {line}: status item starts with 引き続き", line))
+    if not u.complete:
         return cost, why
-    if not u.tagged:
+    if col == 1 and not u.tagged and not prose:
+        cost += UNTAGGED_COMMITMENT
+    elif col == 2 and u.tagged:
+        cost += TAGGED_STATUS
+        why.append(("line {line}: status item carries a ministry tag", line))
+    elif col == 3 and not u.tagged:
         # common in sections 4 and 6: evidence against column 3, not an anomaly
-        return (UNTAGGED_ACTION_PROSE if prose else UNTAGGED_ACTION), []
-    return 0.0, []
+        cost += UNTAGGED_ACTION_PROSE if prose else UNTAGGED_ACTION
+    return cost, why
 
 
 def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator[tuple[State, Step]]:

@@ -22,8 +22,13 @@ Break = Literal["hard", "soft"] | None
 
 ROW_MARKERS = ("○", "〇")
 _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
-_SUBHEAD = re.compile(r"^(（[^（）。]{1,40}）|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
+# sub-heads of section 4 cells: a whole-line （topic）, or a numbered (１)/(a) heading
+_SUBHEAD = re.compile(r"^(（[^（）。]{1,40}）\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
 _SHARED_LINE = re.compile(r" ・")
+# a paragraph opening with a conjunction continues the cell above it
+_CONJUNCTION = re.compile(
+    r"^(また|さらに|更に|なお|あわせて|併せて|加えて|このため|一方|その上で|その際|特に)、"
+)
 # numbered paragraphs inside a cell (（１）…, ①…): they continue the item above them
 _ENUMERATION = re.compile(r"^(（[０-９\d]{1,2}）|[①-⑳]|\([０-９\d]{1,2}\))")
 
@@ -63,14 +68,14 @@ class ContentLine:
     parts: list[str] = field(default_factory=list)
 
 
-def _kind_of_start(stripped: str, prose_rows: bool) -> UnitKind | None:
+def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> UnitKind | None:
     if stripped.startswith(ROW_MARKERS):
         return "row"
     if stripped.startswith("―") and len(stripped.strip()) <= 2:
         return "empty"
     if _ITEM.match(stripped):
         return "item"
-    if prose_rows and _SUBHEAD.match(stripped) and "【" not in stripped:
+    if prose_rows and after_complete and _SUBHEAD.match(stripped) and "【" not in stripped:
         return "subhead"
     return None
 
@@ -87,7 +92,8 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
         stripped = raw.lstrip()
         leading_space = raw.startswith(" ")
         brk: Break = cl.break_before or ("soft" if leading_space else None)
-        kind = _kind_of_start(stripped, prose_rows)
+        prev_complete = not units or is_complete(units[-1].texts[-1])
+        kind = _kind_of_start(stripped, prose_rows, prev_complete or brk is not None)
         # three cells sharing the bottom line of a page: "〇… ・… ・…"
         if kind == "row" and _SHARED_LINE.search(stripped):
             pieces = _SHARED_LINE.split(stripped)
@@ -97,12 +103,12 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
             continue
         prev = units[-1] if units else None
         if kind is None and prev is not None:
-            starts_fragment = (
-                is_complete(prev.texts[-1]) or brk == "hard" or (brk == "soft" and not prev.shared_line)
-            )
-            if prev.shared_line and not brk:
-                starts_fragment = True
+            # the shared bottom line is always followed by a page break: whatever comes next
+            # continues a column
+            starts_fragment = is_complete(prev.texts[-1]) or brk is not None or prev.shared_line
             if not prose_rows and brk != "hard" and _ENUMERATION.match(stripped):
+                starts_fragment = False
+            if brk is None and not prev.shared_line and _CONJUNCTION.match(stripped):
                 starts_fragment = False
             if not starts_fragment:
                 prev.lines.append(cl.index + 1)
