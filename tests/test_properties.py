@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from ebpm.export.graph_json import to_json
 from ebpm.model import Document
 from ebpm.parser.document import StructureError, parse_document
+from ebpm.sources.corpus import SourceText
 from ebpm.sources.normalize import compact, join_wrapped, normalize
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -200,3 +208,34 @@ def test_real_document_cut_inside_ministry_list_is_covered(lines: list[str]) -> 
     doc = parse_document(text, "cut.txt", "0" * 64)
     assert doc.coverage[19421] == "ministries"
     assert any(w.startswith("line 19421:") for w in doc.warnings)
+
+
+_DIGEST_SCRIPT = """
+import hashlib, json
+from ebpm.sources.corpus import read_source
+from ebpm.parser.document import parse_document
+from ebpm.export.graph_json import to_json
+src = read_source()
+doc = parse_document(src.text, src.path, src.sha256)
+payload = json.dumps(to_json(doc), ensure_ascii=False, sort_keys=True)
+print(hashlib.sha256(payload.encode()).hexdigest())
+"""
+
+
+def _digest(doc: Document) -> str:
+    return hashlib.sha256(json.dumps(to_json(doc), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def test_parse_does_not_depend_on_hash_seed(source: SourceText) -> None:
+    """Set iteration order changes with PYTHONHASHSEED; the parse must not."""
+    here = _digest(parse_document(source.text, source.path, source.sha256))
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT], capture_output=True, text=True, env=env, check=True
+        )
+        assert proc.stdout.strip() == here, f"PYTHONHASHSEED={seed}"
+
+
+def test_session_document_is_not_mutated_by_other_tests(doc: Document, source: SourceText) -> None:
+    assert _digest(doc) == _digest(parse_document(source.text, source.path, source.sha256))

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from ebpm.parser.units import Unit
 
-State = tuple[int, int, bool, int]  # column, open-column bitmask, on first page, highest column reached
+# column, open-column bitmask, on first page, highest column reached, last enumeration number per column
+State = tuple[int, int, bool, int, tuple[int, int, int]]
 INF = math.inf
 
 # Costs: how surprising an observation is, in rough units of "one anomaly".
@@ -33,6 +34,10 @@ TAGGED_STATUS = 1.0
 CONTINUING_STATUS = 0.4
 UNTAGGED_ACTION = 1.0
 UNTAGGED_COMMITMENT = 0.8
+# numbered sub-items share the tag of the lead-in above them
+UNTAGGED_NUMBERED_ACTION = 0.2
+UNTAGGED_ACTION_END = 0.5
+NUMBERING_RESTART = 1.5
 UNTAGGED_ACTION_PROSE = 0.6
 COLUMN_2_SKIPPED = 1.5
 ITEM_IN_COLUMN_1 = 5.0
@@ -41,7 +46,7 @@ BREAK_BEFORE_COLUMN_3 = 2.0
 PARAGRAPH_SAME_COLUMN = 1.0
 PARAGRAPH_SAME_COLUMN_PROSE = 0.2
 UNMARKED_COLUMN_START = 2.0
-STRAY_FRAGMENT = 1.0
+STRAY_FRAGMENT = 2.0
 UNFINISHED_AT_END = 1.0
 NO_ACTION_COLUMN = 2.0
 
@@ -103,12 +108,22 @@ def _emission(u: Unit, col: int, prose: bool) -> tuple[float, list[Reason]]:
         why.append(("line {line}: status item carries a ministry tag", line))
     elif col == 3 and not u.tagged:
         # common in sections 4 and 6: evidence against column 3, not an anomaly
-        cost += UNTAGGED_ACTION_PROSE if prose else UNTAGGED_ACTION
+        if u.number is not None:
+            cost += UNTAGGED_NUMBERED_ACTION
+        elif u.kind == "frag":
+            cost += UNTAGGED_ACTION_END  # the end of a cut item, or a paragraph of an item
+        else:
+            cost += UNTAGGED_ACTION_PROSE if prose else UNTAGGED_ACTION
     return cost, why
 
 
+def _with_number(numbers: tuple[int, int, int], col: int, number: int) -> tuple[int, int, int]:
+    a, b, c = numbers
+    return (number, b, c) if col == 1 else (a, number, c) if col == 2 else (a, b, number)
+
+
 def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator[tuple[State, Step]]:
-    col, mask, first_page, reached = prev
+    col, mask, first_page, reached, numbers = prev
     for brk in (False, True):
         bwhy: list[Reason] = []
         if brk:
@@ -149,12 +164,19 @@ def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator
                     cost += OPEN_COLUMN_SKIPPED
                     why.append(("line {line}: an unfinished column did not continue", u.lines[0]))
             else:
-                low = _lowest(mask)
-                if low is not None:
-                    if not (u.kind == "frag" and c == low):
+                # a new page: columns run in order again; each unfinished column must
+                # continue with an unmarked fragment before anything else is written in it
+                skipped = _lowest(mask & sum(_bit(k) for k in range(1, c)))
+                if skipped is not None:
+                    cost += OPEN_COLUMN_SKIPPED
+                    why.append(
+                        ("line {line}: unfinished column " + str(skipped) + " did not continue", u.lines[0])
+                    )
+                if mask & _bit(c):
+                    if u.kind != "frag":
                         cost += OPEN_COLUMN_SKIPPED
                         why.append(
-                            ("line {line}: unfinished column " + str(low) + " did not continue", u.lines[0])
+                            ("line {line}: unfinished column " + str(c) + " did not continue", u.lines[0])
                         )
                 elif u.kind == "frag":
                     cost += STRAY_FRAGMENT
@@ -170,11 +192,22 @@ def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator
             new_mask = mask & ~_bit(c)
             if not u.complete:
                 new_mask |= _bit(c)
-            yield (c, new_mask, first_page and not brk, max(reached, c)), Step(cost, brk, why)
+            # numbered items count up within a column, across pages; a lower number means
+            # the list of another column is being read
+            number = u.number
+            new_numbers = numbers
+            if number is not None:
+                if numbers[c - 1] and number <= numbers[c - 1]:
+                    cost += NUMBERING_RESTART
+                    why.append(("line {line}: numbering restarts inside one column", u.lines[0]))
+                new_numbers = _with_number(numbers, c, number)
+            elif u.kind == "item":
+                new_numbers = _with_number(numbers, c, 0)  # a new lead-in may restart a list
+            yield (c, new_mask, first_page and not brk, max(reached, c), new_numbers), Step(cost, brk, why)
 
 
 def _final_cost(state: State) -> tuple[float, list[str]]:
-    _, mask, _, reached = state
+    _, mask, _, reached, _ = state
     cost, why = 0.0, []
     if mask:
         cost += UNFINISHED_AT_END
@@ -188,7 +221,7 @@ def _final_cost(state: State) -> tuple[float, list[str]]:
 def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     """Decode the most likely column of every unit of one row."""
     n = len(units)
-    start: State = (1, 0 if units[0].complete else _bit(1), True, 1)
+    start: State = (1, 0 if units[0].complete else _bit(1), True, 1, (0, 0, 0))
     # forward: best cost to each state, with back-pointers; the transitions are
     # kept for the backward pass, which walks the same edges in reverse
     alpha: list[dict[State, float]] = [{start: 0.0}]

@@ -29,8 +29,23 @@ _SHARED_LINE = re.compile(r" ・")
 _CONJUNCTION = re.compile(
     r"^(また|さらに|更に|なお|あわせて|併せて|加えて|このため|一方|その上で|その際|特に)、"
 )
-# numbered paragraphs inside a cell (（１）…, ①…): they continue the item above them
-_ENUMERATION = re.compile(r"^(（[０-９\d]{1,2}）|[①-⑳]|\([０-９\d]{1,2}\))")
+# numbered paragraphs inside a cell (（１）…, ①…) after a finished paragraph are items of
+# their own: each carries its own ministry tag (3604–3709)
+_ENUMERATION = re.compile(r"^(?:（([０-９\d]{1,2})）|([①-⑳➀-➉])|\(([０-９\d]{1,2})\))")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_DINGBAT_CIRCLED = "➀➁➂➃➄➅➆➇➈➉"
+
+
+def enumeration_number(stripped: str) -> int | None:
+    """The number of an in-cell enumeration (（３）, ③, ➂, (3)), or None."""
+    m = _ENUMERATION.match(stripped)
+    if not m:
+        return None
+    if m.group(2):
+        ch = m.group(2)
+        return (_CIRCLED.index(ch) if ch in _CIRCLED else _DINGBAT_CIRCLED.index(ch)) + 1
+    digits = m.group(1) or m.group(3)
+    return int(digits.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
 
 
 @dataclass
@@ -55,8 +70,13 @@ class Unit:
         return has_trailing_tag(self.text)
 
     @cached_property
+    def number(self) -> int | None:
+        """Enumeration number of a numbered in-cell item."""
+        return enumeration_number(self.texts[0].lstrip()) if self.kind == "item" else None
+
+    @cached_property
     def continues_prior_work(self) -> bool:
-        body = self.text.lstrip("・-－ ")
+        body = _ENUMERATION.sub("", self.text.lstrip("・-－ ")).lstrip()
         return body.startswith(("引き続き", "引続き"))
 
 
@@ -75,8 +95,12 @@ def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> Uni
         return "empty"
     if _ITEM.match(stripped):
         return "item"
+    if after_complete and stripped.startswith("＜") and "【" not in stripped:
+        return "subhead"  # ＜topic＞ sub-heads occur in every section (12680–12755)
     if prose_rows and after_complete and _SUBHEAD.match(stripped) and "【" not in stripped:
         return "subhead"
+    if not prose_rows and after_complete and _ENUMERATION.match(stripped):
+        return "item"
     return None
 
 
@@ -106,8 +130,6 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
             # the shared bottom line is always followed by a page break: whatever comes next
             # continues a column
             starts_fragment = is_complete(prev.texts[-1]) or brk is not None or prev.shared_line
-            if not prose_rows and brk != "hard" and _ENUMERATION.match(stripped):
-                starts_fragment = False
             if brk is None and not prev.shared_line and _CONJUNCTION.match(stripped):
                 starts_fragment = False
             if not starts_fragment:
