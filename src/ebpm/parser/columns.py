@@ -15,8 +15,7 @@ evidence behind the row's confidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ebpm.parser.units import Unit
 
@@ -30,6 +29,8 @@ SOFT_BREAK = 0.2
 IMPLIED_BREAK = 0.4  # an unmarked fragment after a finished unit
 UNSEEN_BREAK = 1.5
 MISSED_HARD_BREAK = 3.0
+IGNORED_SOFT_BREAK = 0.8
+CUT_COLUMN_CONTINUES = 2.0
 TAGGED_STATUS = 1.0
 CONTINUING_STATUS = 0.4
 UNTAGGED_ACTION = 1.0
@@ -51,7 +52,7 @@ UNFINISHED_AT_END = 1.0
 NO_ACTION_COLUMN = 2.0
 
 
-Reason = tuple[str, int]  # message template with {line}, and the line; formatted only for the chosen path
+Reason = str  # a message about the unit's first line
 BEAM = 6.0  # states costlier than the best by more than this cannot change the answer or its margins
 
 
@@ -59,7 +60,7 @@ BEAM = 6.0  # states costlier than the best by more than this cannot change the 
 class Step:
     cost: float
     brk: bool
-    reasons: list[Reason]
+    reasons: tuple[Reason, ...]
 
 
 @dataclass(slots=True)
@@ -69,10 +70,22 @@ class Assignment:
     cost: float
     reasons: list[str]
     margins: list[float]  # cost gap to the best path with unit i in another column
+    skipped: list[int]  # units placed in an unfinished column that had not continued yet
+    confidence_cap: float = 1.0  # set when the evidence leaves part of the row open
+    # forward costs per unit, kept so that a repair can re-decode from a prefix
+    alpha: list[dict[State, float]] = field(default_factory=list, repr=False)
 
 
 def _bit(col: int) -> int:
     return 1 << (col - 1)
+
+
+def _span(first: int, last: int) -> int:
+    """Bitmask of columns first..last (empty when last < first)."""
+    return _SPANS.get((first, last), 0)
+
+
+_SPANS = {(a, b): sum(1 << (k - 1) for k in range(a, b + 1)) for a in range(1, 4) for b in range(a, 4)}
 
 
 def _lowest(mask: int) -> int | None:
@@ -82,30 +95,29 @@ def _lowest(mask: int) -> int | None:
     return None
 
 
-def _emission(u: Unit, col: int, prose: bool) -> tuple[float, list[Reason]]:
+def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]]:
     """Cost of placing ``u`` in ``col``, from what the unit itself shows.
 
     Tag evidence is read only where an item ends (a complete unit): a unit cut
     by the page break carries its tag in a later fragment.
     """
-    line = u.lines[0]
     if u.kind == "row":
-        return 0.0, []
+        return 0.0, ()
     if u.kind in ("item", "subhead", "empty") and col == 1:
-        return ITEM_IN_COLUMN_1, [("line {line}: marked item placed in column 1", line)]
+        return ITEM_IN_COLUMN_1, ("marked item placed in column 1",)
     if u.kind in ("subhead", "empty"):
-        return 0.0, []
-    cost, why = 0.0, list[Reason]()
+        return 0.0, ()
+    cost, why = 0.0, tuple[Reason, ...]()
     if col == 2 and u.kind == "item" and u.continues_prior_work:
         cost += CONTINUING_STATUS
-        why.append(("line {line}: status item starts with 引き続き", line))
+        why += ("status item starts with 引き続き",)
     if not u.complete:
         return cost, why
     if col == 1 and not u.tagged and not prose:
         cost += UNTAGGED_COMMITMENT
     elif col == 2 and u.tagged:
         cost += TAGGED_STATUS
-        why.append(("line {line}: status item carries a ministry tag", line))
+        why += ("status item carries a ministry tag",)
     elif col == 3 and not u.tagged:
         # common in sections 4 and 6: evidence against column 3, not an anomaly
         if u.number is not None:
@@ -122,76 +134,92 @@ def _with_number(numbers: tuple[int, int, int], col: int, number: int) -> tuple[
     return (number, b, c) if col == 1 else (a, number, c) if col == 2 else (a, b, number)
 
 
-def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator[tuple[State, Step]]:
+Emissions = list[tuple[float, tuple[Reason, ...]]]  # per column 1..3
+
+
+_UNFINISHED = {c: f"unfinished column {c} did not continue" for c in (1, 2, 3)}
+_UNMARKED_START = {c: f"column {c} starts without a marker" for c in (1, 2, 3)}
+
+
+def _transitions(
+    prev: State, u: Unit, prev_unit: Unit, prose: bool, emissions: Emissions
+) -> list[tuple[State, Step]]:
+    """Every move from ``prev`` that places ``u`` in a column, with its cost and reasons.
+
+    Reasons are plain messages about ``u``'s first line; they are formatted
+    only for the path that is finally chosen.
+    """
     col, mask, first_page, reached, numbers = prev
+    kind = u.kind
+    is_frag = kind == "frag"
+    out: list[tuple[State, Step]] = []
     for brk in (False, True):
-        bwhy: list[Reason] = []
+        bwhy: tuple[str, ...] = ()
         if brk:
             if u.break_before == "hard":
-                bcost, bwhy = HARD_BREAK, []
+                bcost = HARD_BREAK
             elif u.break_before == "soft":
-                bcost, bwhy = SOFT_BREAK, []
-            elif u.kind == "frag" and prev_unit.complete:
-                bcost, bwhy = IMPLIED_BREAK, []
+                bcost = SOFT_BREAK
+            elif is_frag and prev_unit.complete:
+                bcost = IMPLIED_BREAK
             else:
-                bcost, bwhy = UNSEEN_BREAK, [("line {line}: page break assumed without a marker", u.lines[0])]
+                bcost, bwhy = UNSEEN_BREAK, ("page break assumed without a marker",)
             if first_page and reached < 3:
                 bcost += BREAK_BEFORE_COLUMN_3
-                bwhy = [*bwhy, ("line {line}: page break before column 3 began", u.lines[0])]
+                bwhy += ("page break before column 3 began",)
+        elif u.break_before == "hard":
+            bcost = MISSED_HARD_BREAK
+        elif u.break_before == "soft" and not prev_unit.complete:
+            bcost = IGNORED_SOFT_BREAK  # a cut line followed by a page-top indent
         else:
-            if u.break_before == "hard":
-                bcost, bwhy = MISSED_HARD_BREAK, []
-            else:
-                bcost, bwhy = 0.0, []
+            bcost = 0.0
         for c in (1, 2, 3):
-            cost, why = bcost, list(bwhy)
+            cost, why = bcost, bwhy
+            bit = 1 << (c - 1)
             if not brk:
                 if c < col:
                     continue
-                if u.kind == "frag":
+                if c == col and not is_frag and mask & bit:
+                    # an item is cut only by the page end: its column cannot go on on this page
+                    cost += CUT_COLUMN_CONTINUES
+                    why += ("a new item follows a cut item in the same column",)
+                if is_frag:
                     if c == col:
                         if prev_unit.complete:
-                            p = PARAGRAPH_SAME_COLUMN_PROSE if prose else PARAGRAPH_SAME_COLUMN
-                            cost += p
-                            if not prose:
-                                why.append(("line {line}: unmarked paragraph inside a cell", u.lines[0]))
-                    elif mask & _bit(c) and not mask & sum(_bit(k) for k in range(col + 1, c)):
-                        pass  # next open column continues on this page after a break
-                    else:
+                            if prose:
+                                cost += PARAGRAPH_SAME_COLUMN_PROSE
+                            else:
+                                cost += PARAGRAPH_SAME_COLUMN
+                                why += ("unmarked paragraph inside a cell",)
+                    elif not (mask & bit and not mask & _span(col + 1, c - 1)):
+                        # (an open column continuing on this page after a break costs nothing)
                         cost += UNMARKED_COLUMN_START
-                        why.append(("line {line}: column " + str(c) + " starts without a marker", u.lines[0]))
-                elif c > col and mask & sum(_bit(k) for k in range(col + 1, c + 1)) and not first_page:
+                        why += (_UNMARKED_START[c],)
+                elif c > col and not first_page and mask & _span(col + 1, c):
                     cost += OPEN_COLUMN_SKIPPED
-                    why.append(("line {line}: an unfinished column did not continue", u.lines[0]))
+                    why += ("an unfinished column did not continue",)
             else:
                 # a new page: columns run in order again; each unfinished column must
                 # continue with an unmarked fragment before anything else is written in it
-                skipped = _lowest(mask & sum(_bit(k) for k in range(1, c)))
+                skipped = _lowest(mask & _span(1, c - 1))
                 if skipped is not None:
                     cost += OPEN_COLUMN_SKIPPED
-                    why.append(
-                        ("line {line}: unfinished column " + str(skipped) + " did not continue", u.lines[0])
-                    )
-                if mask & _bit(c):
-                    if u.kind != "frag":
+                    why += (_UNFINISHED[skipped],)
+                if mask & bit:
+                    if not is_frag:
                         cost += OPEN_COLUMN_SKIPPED
-                        why.append(
-                            ("line {line}: unfinished column " + str(c) + " did not continue", u.lines[0])
-                        )
-                elif u.kind == "frag":
+                        why += (_UNFINISHED[c],)
+                elif is_frag:
                     cost += STRAY_FRAGMENT
-                    why.append(
-                        ("line {line}: unmarked text after a page break with no open column", u.lines[0])
-                    )
+                    why += ("unmarked text after a page break with no open column",)
             if first_page and not brk and c == 3 and reached < 2:
                 cost += COLUMN_2_SKIPPED
-                why.append(("line {line}: column 2 (status) is empty", u.lines[0]))
-            e, ewhy = _emission(u, c, prose)
+                why += ("column 2 (status) is empty",)
+            e, ewhy = emissions[c - 1]
             cost += e
-            why += ewhy
-            new_mask = mask & ~_bit(c)
-            if not u.complete:
-                new_mask |= _bit(c)
+            if ewhy:
+                why += ewhy
+            new_mask = (mask & ~bit) | (0 if u.complete else bit)
             # numbered items count up within a column, across pages; a lower number means
             # the list of another column is being read
             number = u.number
@@ -199,11 +227,13 @@ def _transitions(prev: State, u: Unit, prev_unit: Unit, prose: bool) -> Iterator
             if number is not None:
                 if numbers[c - 1] and number <= numbers[c - 1]:
                     cost += NUMBERING_RESTART
-                    why.append(("line {line}: numbering restarts inside one column", u.lines[0]))
+                    why += ("numbering restarts inside one column",)
                 new_numbers = _with_number(numbers, c, number)
-            elif u.kind == "item":
+            elif kind == "item":
                 new_numbers = _with_number(numbers, c, 0)  # a new lead-in may restart a list
-            yield (c, new_mask, first_page and not brk, max(reached, c), new_numbers), Step(cost, brk, why)
+            state = (c, new_mask, first_page and not brk, c if c > reached else reached, new_numbers)
+            out.append((state, Step(cost, brk, why)))
+    return out
 
 
 def _final_cost(state: State) -> tuple[float, list[str]]:
@@ -221,6 +251,7 @@ def _final_cost(state: State) -> tuple[float, list[str]]:
 def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     """Decode the most likely column of every unit of one row."""
     n = len(units)
+    emissions = [[_emission(u, c, prose) for c in (1, 2, 3)] for u in units]
     start: State = (1, 0 if units[0].complete else _bit(1), True, 1, (0, 0, 0))
     # forward: best cost to each state, with back-pointers; the transitions are
     # kept for the backward pass, which walks the same edges in reverse
@@ -232,7 +263,7 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
         ptr: dict[State, tuple[State, Step]] = {}
         step_edges: list[tuple[State, State, float]] = []
         for s, a in alpha[-1].items():
-            for t, step in _transitions(s, units[i], units[i - 1], prose):
+            for t, step in _transitions(s, units[i], units[i - 1], prose, emissions[i]):
                 step_edges.append((s, t, step.cost))
                 c = a + step.cost
                 if c < cur.get(t, INF):
@@ -258,16 +289,19 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     total = alpha[n - 1][end_state] + beta[n - 1][end_state]
     columns = [0] * n
     breaks = [False] * n
-    path_reasons: list[Reason] = []
+    reasons: list[str] = []
+    skipped: list[int] = []
     s = end_state
     for i in range(n - 1, 0, -1):
         columns[i] = s[0]
         prev, step = back[i][s]
         breaks[i] = step.brk
-        path_reasons = step.reasons + path_reasons
+        line = units[i].lines[0]
+        reasons[:0] = [f"line {line}: {why}" for why in step.reasons]
+        if any("did not continue" in why for why in step.reasons):
+            skipped.append(i)
         s = prev
     columns[0] = 1
-    reasons = [template.format(line=line) for template, line in path_reasons]
     reasons += _final_cost(end_state)[1]
     margins: list[float] = []
     for i in range(n):
@@ -277,4 +311,89 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
             per_col[st[0]] = min(per_col[st[0]], a + b)
         best_other = min(v for c, v in per_col.items() if c != columns[i])
         margins.append(best_other - per_col[columns[i]])
-    return Assignment(columns=columns, breaks=breaks, cost=total, reasons=reasons, margins=margins)
+    return Assignment(
+        columns=columns,
+        breaks=breaks,
+        cost=total,
+        reasons=reasons,
+        margins=margins,
+        skipped=sorted(skipped),
+        alpha=alpha,
+    )
+
+
+def _cost_from(units: list[Unit], prose: bool, first: int, alpha_before: dict[State, float]) -> float:
+    """Best total cost of ``units`` given the forward costs just before unit ``first``."""
+    cur = alpha_before
+    for i in range(first, len(units)):
+        emissions = [_emission(units[i], c, prose) for c in (1, 2, 3)]
+        nxt: dict[State, float] = {}
+        for s, a in cur.items():
+            for t, step in _transitions(s, units[i], units[i - 1], prose, emissions):
+                c = a + step.cost
+                if c < nxt.get(t, INF):
+                    nxt[t] = c
+        best_here = min(nxt.values())
+        cur = {t: c for t, c in nxt.items() if c <= best_here + BEAM}
+    return min(c + _final_cost(s)[0] for s, c in cur.items())
+
+
+# A split must pay for itself: it invents a page break the text does not show.
+HIDDEN_BREAK = 1.2
+REPAIR_LOOKBACK = 3
+REPAIR_GAIN = 1.0  # beyond HIDDEN_BREAK
+AMBIGUOUS_SEAM_CONFIDENCE = 0.6
+
+
+def _split(unit: Unit, k: int) -> tuple[Unit, Unit]:
+    head = Unit(unit.kind, unit.lines[:k], unit.texts[:k], unit.break_before, unit.shared_line)
+    tail = Unit("frag", unit.lines[k:], unit.texts[k:], None)
+    return head, tail
+
+
+def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assignment]:
+    """Decode, then look for a page break hidden inside a unit.
+
+    Without footnotes a page break leaves no mark: when the last item of a
+    column is cut at the bottom of a page and the next column's continuation
+    follows on the next page, the two are read as one unit (16193 + 16199).
+    Where the decoded path writes into a column whose cut item never
+    continued, each line boundary of the units just before it is tried as that
+    seam; a split is kept only if it lowers the total cost by more than it
+    invents.
+    """
+    best_units, best = units, assign_columns(units, prose)
+    splits = 0
+    for _ in range(2):
+        trials: list[tuple[float, int, list[Unit]]] = []
+        tried: set[int] = set()
+        for j in best.skipped[:1]:
+            for i in range(max(1, j - REPAIR_LOOKBACK), j + 1):
+                if i in tried:
+                    continue
+                tried.add(i)
+                unit = best_units[i]
+                for k in range(1, len(unit.lines)):
+                    head, tail = _split(unit, k)
+                    trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
+                    cost = _cost_from(trial_units, prose, i, best.alpha[i - 1]) + HIDDEN_BREAK * (splits + 1)
+                    if cost < best.cost - REPAIR_GAIN:
+                        trials.append((cost, tail.lines[0], trial_units))
+        if not trials:
+            break
+        low = min(t[0] for t in trials)
+        ties = sorted(t[1] for t in trials if t[0] <= low + 0.05)
+        # nothing in the text tells equally cheap seams apart; take the last one and say so
+        _, seam, best_units = max((t for t in trials if t[0] <= low + 0.05), key=lambda t: t[1])
+        splits += 1
+        best = assign_columns(best_units, prose)
+        best.cost += HIDDEN_BREAK * splits
+        if len(ties) > 1:
+            best.reasons.append(
+                f"line {seam}: page break inferred inside the text, with no marker; it could be at any "
+                f"line from {ties[0]} to {ties[-1]}"
+            )
+            best.confidence_cap = AMBIGUOUS_SEAM_CONFIDENCE
+        else:
+            best.reasons.append(f"line {seam}: page break inferred inside the text, with no marker")
+    return best_units, best

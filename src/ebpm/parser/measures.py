@@ -6,7 +6,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 
 from ebpm.model import Cell, Measure
-from ebpm.parser.columns import Assignment, assign_columns
+from ebpm.parser.columns import Assignment, assign_with_repair
 from ebpm.parser.tags import is_reposted, parse_tags
 from ebpm.parser.units import ContentLine, Unit, build_units, split_rows
 from ebpm.sources.normalize import join_wrapped
@@ -73,11 +73,11 @@ def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple
         if margin < (AMBIGUOUS_MARGIN_PROSE if prose else AMBIGUOUS_MARGIN):
             confidence = min(confidence, 0.5 + 0.35 * margin)
             reasons.append(f"line {u.lines[0]}: column is ambiguous (margin {margin:.2f})")
-    return max(0.05, min(1.0, confidence)), reasons
+    return max(0.05, min(assignment.confidence_cap, confidence)), reasons
 
 
 def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set[str]) -> Measure:
-    assignment = assign_columns(row, region.prose_rows)
+    row, assignment = assign_with_repair(row, region.prose_rows)
     per_column: dict[int, list[list[Unit]]] = {1: [], 2: [], 3: []}
     topics: dict[int, str | None] = {2: None, 3: None}
     pending_subheads: dict[int, list[Unit]] = {2: [], 3: []}

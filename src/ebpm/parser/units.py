@@ -23,7 +23,7 @@ Break = Literal["hard", "soft"] | None
 ROW_MARKERS = ("○", "〇")
 _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
 # sub-heads of section 4 cells: a whole-line （topic）, or a numbered (１)/(a) heading
-_SUBHEAD = re.compile(r"^(（[^（）。]{1,40}）\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
+_SUBHEAD = re.compile(r"^([（(][^（）()。]{1,40}[）)]\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
 _SHARED_LINE = re.compile(r" ・")
 # a paragraph opening with a conjunction continues the cell above it
 _CONJUNCTION = re.compile(
