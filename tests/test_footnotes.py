@@ -80,22 +80,12 @@ def test_wrapped_footnote_joined_mid_word(notes: dict[int, Footnote]) -> None:
     assert text.endswith("⽀援を実施することを⽬標とする。")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parser/footnotes.py find_references skips '104' in '104105' because the next "
-    "character is a digit (_QUANTITY_AFTER), so neither 104 nor 105 gets its citation at 7387",
-)
 def test_glued_pair_of_citations(notes: dict[int, Footnote], lines: list[str]) -> None:
     assert lines[7386].rstrip().endswith("26 件（2025 年）104105")
     assert notes[104].references == [7387]
     assert notes[105].references == [7387]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parser/footnotes.py find_references treats 'か' after '13' in '新規公募分13から' "
-    "(line 1071) as a quantity suffix, so 13 is uncited and 14 is matched at line 819 ('加えた 14 課題')",
-)
 def test_citation_followed_by_kana(notes: dict[int, Footnote], lines: list[str]) -> None:
     assert "新規公募分13から" in lines[1070]
     assert "プラットフォーム14の" in lines[1073]

@@ -114,9 +114,31 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
     return blocks
 
 
-_DIGITS = re.compile(r"\d+")
 # a number followed by one of these is a quantity or date, not a citation
-_QUANTITY_AFTER = re.compile(r"[\d,.．年月日度件社名人%％か機拠箇歳倍億兆万円位回次期校団者台種基点号分時秒]")
+_QUANTITY_AFTER = re.compile(
+    r"[,.．年月日度件社名人%％機拠箇歳倍億兆万円位回次期校団者台種基点号分時秒]|か[所国月年]"
+)
+_QUANTITY_BEFORE = ",.．−-〜～/／第約"
+_ASCII_DIGITS = frozenset("0123456789")  # str.isdigit() also accepts ①
+
+
+def _is_citation(text: str, s: int, e: int, number: int, numbers: set[int], glued: bool) -> bool:
+    """Whether ``text[s:e]`` (the digits of ``number``) cites a footnote rather than counts something.
+
+    ``glued``: the digits follow the previous citation directly (``104105``).
+    """
+    before = text[s - 1] if s > 0 else ""
+    rest = text[e:]
+    if rest[:1] in _ASCII_DIGITS:
+        # only the next footnote glued on ("104105") may follow a citation directly
+        if not (number + 1 in numbers and rest.startswith(str(number + 1))):
+            return False
+    elif _QUANTITY_AFTER.match(rest):
+        return False
+    if before and (before in _ASCII_DIGITS or before in _QUANTITY_BEFORE) and not glued:
+        # except a citation glued to a version number: "Society 5.01"
+        return before in _ASCII_DIGITS and text[max(0, s - 2) : s - 1] == "."
+    return True
 
 
 def find_references(
@@ -145,33 +167,18 @@ def find_references(
                 continue
             offsets.append((len(text), i))
             text += lines[i].strip()
+        numbers = {f.number for f in block.footnotes}
         pos = 0
         prev_end = -1
         for note in sorted(block.footnotes, key=lambda f: f.number):
-            token = str(note.number)
-            found = None
-            for m in re.finditer(re.escape(token), text):
+            for m in re.finditer(re.escape(str(note.number)), text):
                 s, e = m.start(), m.end()
                 if s < pos and s != prev_end:
                     continue
-                before = text[s - 1] if s > 0 else ""
-                after = text[e] if e < len(text) else ""
-                if after and _QUANTITY_AFTER.match(after):
-                    continue
-                glued_to_previous_ref = s == prev_end
-                # a digit or separator before the number makes it part of a quantity, except
-                # for refs glued to the previous ref ("104105") or to a version ("Society 5.01")
-                quantity = bool(before) and (before.isdigit() or before in ",.．−-〜～/／第約")
-                version = before.isdigit() and text[max(0, s - 2) : s - 1] == "."
-                if quantity and not glued_to_previous_ref and not version:
-                    continue
-                found = (s, e)
-                break
-            if found is None:
-                continue
-            s, e = found
-            line = max(li for off, li in offsets if off <= s)
-            refs.setdefault(note.number, []).append(line + 1)
-            pos, prev_end = e, e
+                if _is_citation(text, s, e, note.number, numbers, glued=s == prev_end):
+                    line = max(li for off, li in offsets if off <= s)
+                    refs.setdefault(note.number, []).append(line + 1)
+                    pos, prev_end = e, e
+                    break
         page_start = block.end + 1
     return refs
