@@ -28,12 +28,20 @@ class FootnoteBlock:
     footnotes: list[Footnote]
 
 
-def _starts_footnote(raw: str, expected: int, seen: set[int]) -> int | None:
+def _starts_footnote(raw: str, expected: int, seen: set[int], anchored: bool = False) -> int | None:
+    """The footnote number ``raw`` opens, if it opens one.
+
+    ``anchored``: the line follows a lone-space line, the extractor's mark of a
+    footnote block. A text that starts mid-document has not seen footnote 1, so
+    its first anchored footnote may carry any number.
+    """
     m = _FOOTNOTE_START.match(raw)
     if not m:
         return None
     n = int(m.group(1))
-    if n in seen or n < 1 or not (expected - _BEHIND <= n <= expected + _AHEAD):
+    if n in seen or n < 1:
+        return None
+    if not (expected - _BEHIND <= n <= expected + _AHEAD) and not (anchored and not seen):
         return None
     return n
 
@@ -67,15 +75,17 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
     seen: set[int] = set()
     expected = 1
     prev_complete = True  # state of the previous non-blank body line
+    anchored = False  # the previous non-empty line held a single space
     i = start
     while i < stop:
         raw = lines[i]
         if is_blank(raw):
             if raw != "":
-                prev_complete = True  # a lone space line closes what came before
+                prev_complete = anchored = True  # a lone space line closes what came before
             i += 1
             continue
-        n = _starts_footnote(raw, expected, seen) if prev_complete else None
+        n = _starts_footnote(raw, expected, seen, anchored) if prev_complete else None
+        anchored = False
         if n is None:
             prev_complete = is_complete(raw)
             i += 1

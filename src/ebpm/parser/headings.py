@@ -60,7 +60,7 @@ def parse_headings(lines: list[str], stop: int | None = None) -> list[Heading]:
             continue
         if m := CHAPTER.match(raw):
             n = _number(m.group(1))
-            if n == chapter + 1:
+            if n == chapter + 1 or (chapter == 0 and _followed_like_heading(lines, i)):
                 chapter, section, subsection, item, group_count = n, 0, 0, 0, 0
                 hid = str(n)
                 add("chapter", hid, f"第{m.group(1)}章", m.group(2), i, None)
