@@ -19,14 +19,30 @@ from ebpm.sources.corpus import BUNDLED_LICENCE, BUNDLED_SOURCE
 from ebpm.store import knowledge_base
 
 MEASURE_KEYS = {
-    "id", "section", "marker_line", "line_start", "line_end", "crosses_page", "confidence",
-    "reposted", "commitment", "status", "actions",
+    "id",
+    "section",
+    "marker_line",
+    "line_start",
+    "line_end",
+    "crosses_page",
+    "confidence",
+    "reposted",
+    "commitment",
+    "status",
+    "actions",
 }
 INDICATOR_KEYS = {"id", "block", "line", "name", "values", "date", "footnotes"}
 Invoke = Callable[..., Result]
 CSV_TABLES = {
-    "headings", "goals", "indicators", "indicator_values", "measures", "cells", "footnotes",
-    "glossary", "ministries",
+    "headings",
+    "goals",
+    "indicators",
+    "indicator_values",
+    "measures",
+    "cells",
+    "footnotes",
+    "glossary",
+    "ministries",
 }
 
 
@@ -193,8 +209,17 @@ def test_export_without_any_config_fails_with_hint(invoke: Invoke) -> None:
 
 
 def test_export_rejects_unknown_encoding(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
-    result = invoke("export", "--format", "csv", "--encoding", "latin-1", "--output",
-                    str(tmp_path / "out"), "--db", str(kb_file))
+    result = invoke(
+        "export",
+        "--format",
+        "csv",
+        "--encoding",
+        "latin-1",
+        "--output",
+        str(tmp_path / "out"),
+        "--db",
+        str(kb_file),
+    )
     assert result.exit_code == 1
     assert "latin-1" in result.output
     assert not (tmp_path / "out").exists()
@@ -240,8 +265,9 @@ def test_export_csv_utf8_sig(invoke: Invoke, kb_file: Path, doc: Document, tmp_p
 
 def test_export_csv_cp932(invoke: Invoke, kb_file: Path, doc: Document, tmp_path: Path) -> None:
     out = tmp_path / "sjis"
-    result = invoke("export", "--format", "csv", "--encoding", "cp932", "--output", str(out),
-                    "--db", str(kb_file))
+    result = invoke(
+        "export", "--format", "csv", "--encoding", "cp932", "--output", str(out), "--db", str(kb_file)
+    )
     assert result.exit_code == 0, result.output
     assert {p.stem for p in out.glob("*.csv")} == CSV_TABLES
 
@@ -295,15 +321,25 @@ def ebpm_exe() -> Path:
 
 def test_end_to_end_subprocess(ebpm_exe: Path, tmp_path: Path) -> None:
     db = tmp_path / "kb.sqlite"
-    ingest = subprocess.run([str(ebpm_exe), "ingest", "--db", str(db)], capture_output=True, text=True,
-                            encoding="utf-8", cwd=tmp_path, check=False)
+    ingest = subprocess.run(
+        [str(ebpm_exe), "ingest", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        check=False,
+    )
     assert ingest.returncode == 0, ingest.stderr
     assert "unassigned non-blank lines: 0" in ingest.stdout
     assert "Traceback" not in ingest.stderr
     out = tmp_path / "graph.json"
     export = subprocess.run(
         [str(ebpm_exe), "export", "--format", "json", "--output", str(out), "--db", str(db)],
-        capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, check=False,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        check=False,
     )
     assert export.returncode == 0, export.stderr
     payload = json.loads(out.read_text(encoding="utf-8"))

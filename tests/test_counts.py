@@ -43,7 +43,9 @@ def test_chapter2_items(doc: Document) -> None:
     under_subsection = [h for h in items if re.fullmatch(r"2\.\d\.\d+\.\d+", h.id)]
     assert len(under_subsection) == 48
     assert sorted(h.id for h in items if h not in under_subsection) == [
-        *(f"2.3.{k}" for k in range(1, 8)), "2.5.1", "2.5.2",
+        *(f"2.3.{k}" for k in range(1, 8)),
+        "2.5.1",
+        "2.5.2",
     ]
     assert all(h.parent_id in {"2.3", "2.5"} for h in items if h not in under_subsection)
 
@@ -110,8 +112,17 @@ def test_goals(doc: Document, lines: list[str]) -> None:
 def test_grand_goals_and_visions_by_section(doc: Document) -> None:
     assert [g.section for g in doc.goals if g.kind == "grand_goal"] == ["2.1", "2.2"]
     assert [g.id for g in doc.goals if g.kind == "vision"] == [
-        "2.1.1.vision", "2.1.2.vision", "2.1.3.vision", "2.1.4.vision", "2.1.5.vision", "2.1.6.vision",
-        "2.2.1.vision", "2.2.2.vision", "2.2.3.vision", "2.3.vision", "2.5.vision",
+        "2.1.1.vision",
+        "2.1.2.vision",
+        "2.1.3.vision",
+        "2.1.4.vision",
+        "2.1.5.vision",
+        "2.1.6.vision",
+        "2.2.1.vision",
+        "2.2.2.vision",
+        "2.2.3.vision",
+        "2.3.vision",
+        "2.5.vision",
     ]
 
 

@@ -81,7 +81,11 @@ def test_real_cli_export_validates(validator: Draft202012Validator, kb_file: Pat
     out = tmp_path / "graph.json"
     proc = subprocess.run(
         [str(exe), "export", "--format", "json", "--output", str(out), "--db", str(kb_file)],
-        capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, check=False,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert errors(validator, json.loads(out.read_text(encoding="utf-8"))) == []

@@ -94,8 +94,7 @@ def test_glossary_count(glossary: tuple[list[GlossaryEntry], set[int]]) -> None:
         (
             "ＣＯＰ15",
             "生物多様性条約第15回締約国会議",
-            "The 15th meeting of the Conference of the Parties to the "
-            "Convention on Biological Diversity",
+            "The 15th meeting of the Conference of the Parties to the Convention on Biological Diversity",
             18933,
             18936,
         ),
@@ -202,9 +201,7 @@ def test_glossary_raw_text_kept(glossary: tuple[list[GlossaryEntry], set[int]]) 
     assert "ＳＤＧｓ" in _by_abbr(glossary[0])
 
 
-def test_glossary_covers_every_line(
-    lines: list[str], glossary: tuple[list[GlossaryEntry], set[int]]
-) -> None:
+def test_glossary_covers_every_line(lines: list[str], glossary: tuple[list[GlossaryEntry], set[int]]) -> None:
     entries, consumed = glossary
     expected = _non_blank(lines, GLOSSARY_START, GLOSSARY_END)
     assert consumed == expected
@@ -225,9 +222,7 @@ def test_ministry_count(ministries: tuple[list[Ministry], set[int]]) -> None:
 
 def test_vertical_group_rows(ministries: tuple[list[Ministry], set[int]]) -> None:
     by = {m.abbreviation: m for m in ministries[0]}
-    assert by["ＮＩＳＣ"] == Ministry(
-        "ＮＩＳＣ", "内閣サイバーセキュリティセンター", "内閣官房", 19421
-    )
+    assert by["ＮＩＳＣ"] == Ministry("ＮＩＳＣ", "内閣サイバーセキュリティセンター", "内閣官房", 19421)
     assert by["内"] == Ministry("内", "大臣官房", "内閣府", 19443)
 
 
@@ -260,9 +255,7 @@ def test_ministry_groups(ministries: tuple[list[Ministry], set[int]]) -> None:
     assert by["防"] == Ministry("防", "防衛省 防衛装備庁", None, 19507)
 
 
-def test_ministries_cover_every_line(
-    lines: list[str], ministries: tuple[list[Ministry], set[int]]
-) -> None:
+def test_ministries_cover_every_line(lines: list[str], ministries: tuple[list[Ministry], set[int]]) -> None:
     _, consumed = ministries
     assert consumed == _non_blank(lines, MINISTRY_START, MINISTRY_END)
     assert {19418, 19419, 19421, 19423, 19425, 19443, 19445, 19447} <= consumed

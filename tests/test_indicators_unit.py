@@ -295,10 +295,7 @@ def test_block_1388_sub_lines(source: list[str]) -> None:
     inds, used = parse_indicator_block("kpi", "1", cut(source, (1389, 1392)), FOOTNOTES, "k")
     assert len(inds) == 1 and used == {1389, 1391, 1392}
     (item,) = inds
-    assert (
-        item.name
-        == "スタートアップや研究者を含めた誰もが、分野間でデータを連携・接続できる環境を整備"
-    )
+    assert item.name == "スタートアップや研究者を含めた誰もが、分野間でデータを連携・接続できる環境を整備"
     assert [v.text for v in item.values] == [
         "防災：全都道府県",
         "スマートシティ：100程度の地⽅公共団体・地域（スタートアップ・エコシステム拠点都市を含む）",
@@ -391,9 +388,7 @@ def test_odd_lines_do_not_raise(raw: str) -> None:
     assert all(i.id.startswith("p.") for i in inds)
 
 
-_TEXT = st.text(
-    alphabet=st.sampled_from(list("・ ：、（）【】()年度月0123456789１２.,%件億円−〜abＡ"))
-)
+_TEXT = st.text(alphabet=st.sampled_from(list("・ ：、（）【】()年度月0123456789１２.,%件億円−〜abＡ")))
 
 
 @settings(max_examples=300, deadline=None)
