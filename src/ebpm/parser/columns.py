@@ -31,6 +31,7 @@ UNSEEN_BREAK = 1.5
 MISSED_HARD_BREAK = 3.0
 IGNORED_SOFT_BREAK = 0.8
 CUT_COLUMN_CONTINUES = 2.0
+LIST_LEFT_BEHIND = 1.0
 TAGGED_STATUS = 1.0
 CONTINUING_STATUS = 0.4
 UNTAGGED_ACTION = 1.0
@@ -212,6 +213,9 @@ def _transitions(
                 elif is_frag:
                     cost += STRAY_FRAGMENT
                     why += ("unmarked text after a page break with no open column",)
+            if not brk and c != col and prev_unit.introduces_list and prev_unit.complete:
+                cost += LIST_LEFT_BEHIND
+                why += ("the list announced just above continues in another column",)
             if first_page and not brk and c == 3 and reached < 2:
                 cost += COLUMN_2_SKIPPED
                 why += ("column 2 (status) is empty",)

@@ -15,6 +15,7 @@ TABLE_HEADER = "基本計画における具体的な取組"
 LOW_CONFIDENCE = 0.9
 # a unit whose second-best column costs less than this extra is flagged as ambiguous
 AMBIGUOUS_MARGIN = 0.5
+_CLOSERS = ("）", ")", "】", "＞", "。")
 # in sections 4 and 6 untagged lead-ins open both columns 2 and 3, so the evidence is weaker
 AMBIGUOUS_MARGIN_PROSE = 1.0
 
@@ -46,22 +47,30 @@ def content_lines(lines: list[str], start: int, stop: int, noise: Set[int]) -> l
     return out
 
 
-def _cell(units: list[Unit], known: Set[str], topic: str | None = None) -> Cell:
-    texts = [t for u in units if u.kind != "subhead" for t in u.texts] or [t for u in units for t in u.texts]
-    text = join_wrapped(texts)
+@dataclass(slots=True)
+class _CellUnits:
+    """The units of one cell: sub-heads above it (context) and its own text (body)."""
+
+    context: list[Unit]
+    body: list[Unit]
+
+
+def _cell(parts: _CellUnits, known: Set[str]) -> Cell:
+    body = parts.body or parts.context
+    text = join_wrapped([t for u in body for t in u.texts])
     tags = parse_tags(text, known)
-    line_numbers = sorted({ln for u in units for ln in u.lines})
-    # an item starts at its own marker; a sub-head above it is context, kept in `lines` and `topic`
-    body = [u for u in units if u.kind != "subhead"] or units
+    line_numbers = sorted({ln for u in [*parts.context, *parts.body] for ln in u.lines})
+    topic = " ".join(u.text for u in parts.context) if parts.body else None
     return Cell(
         text=text,
         ministries=tags.ministries,
         other_tags=tags.other,
         reposted=is_reposted(text),
+        # an item starts at its own marker; a sub-head above it is context, kept in `lines` and `topic`
         line_start=body[0].lines[0],
         line_end=line_numbers[-1],
         lines=line_numbers,
-        topic=topic,
+        topic=topic or None,
     )
 
 
@@ -78,34 +87,35 @@ def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple
 
 def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set[str]) -> Measure:
     row, assignment = assign_with_repair(row, region.prose_rows)
-    per_column: dict[int, list[list[Unit]]] = {1: [], 2: [], 3: []}
-    topics: dict[int, str | None] = {2: None, 3: None}
-    pending_subheads: dict[int, list[Unit]] = {2: [], 3: []}
+    per_column: dict[int, list[_CellUnits]] = {1: [], 2: [], 3: []}
+    pending: dict[int, list[Unit]] = {1: [], 2: [], 3: []}  # sub-heads waiting for their item
     for u, col in zip(row, assignment.columns, strict=True):
         cells = per_column[col]
+        heads = pending[col]
         if col == 1:
             if not cells:
-                cells.append([])
-            cells[0].append(u)
-        elif u.kind == "subhead":
-            pending_subheads[col].append(u)
-            topics[col] = u.text
-        elif u.kind == "frag" and cells:
-            cells[-1].append(u)  # a continuation joins the item it continues
+                cells.append(_CellUnits([], []))
+            cells[0].body.append(u)
+        elif u.kind == "subhead" or (u.kind == "frag" and heads and not heads[-1].text.endswith(_CLOSERS)):
+            # (a sub-head wrapped after a stray trailing space goes on in a fragment: 17264–17265)
+            heads.append(u)
+        elif u.kind == "frag" and cells and not (heads and cells[-1].body[-1].complete):
+            cells[-1].body.append(u)  # a continuation joins the item it continues
         else:
-            cells.append([*pending_subheads[col], u])
-            pending_subheads[col] = []
-    # sub-heads with no following item stay attached to the last item of their column
+            # (a paragraph right under a sub-head is an item whose bullet was lost: 17089)
+            cells.append(_CellUnits(list(heads), [u]))
+            heads.clear()
+    # sub-heads with no item after them stay with the last item of their column
     for col in (2, 3):
-        if pending_subheads[col]:
+        if pending[col]:
             if per_column[col]:
-                per_column[col][-1].extend(pending_subheads[col])
+                per_column[col][-1].context.extend(pending[col])
             else:
-                per_column[col].append(pending_subheads[col])
+                per_column[col].append(_CellUnits(pending[col], []))
     confidence, reasons = _confidence(assignment, row, region.prose_rows)
-    commitment = _cell(per_column[1][0] if per_column[1] else [row[0]], known)
-    status = [_cell(us, known, _topic(us)) for us in per_column[2]]
-    actions = [_cell(us, known, _topic(us)) for us in per_column[3]]
+    commitment = _cell(per_column[1][0] if per_column[1] else _CellUnits([], [row[0]]), known)
+    status = [_cell(parts, known) for parts in per_column[2]]
+    actions = [_cell(parts, known) for parts in per_column[3]]
     all_lines = [ln for u in row for ln in u.lines]
     if not region.prose_rows and not commitment.ministries:
         confidence = min(confidence, 0.7)
@@ -124,11 +134,6 @@ def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set
         status=status,
         actions=actions,
     )
-
-
-def _topic(units: list[Unit]) -> str | None:
-    heads = [u.text for u in units if u.kind == "subhead"]
-    return " ".join(heads) if heads else None
 
 
 def parse_table(

@@ -25,6 +25,9 @@ _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
 # sub-heads of section 4 cells: a whole-line （topic）, or a numbered (１)/(a) heading
 _SUBHEAD = re.compile(r"^([（(][^（）()。]{1,40}[）)]\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
 _SHARED_LINE = re.compile(r" ・")
+_LIST_INTRO = re.compile(r"以下の|以下を|下記")
+# in section 4 an unmarked paragraph opening with 以下 is the lead-in of a column (16970, 17022)
+_LEAD_IN = re.compile(r"^以下")
 # a paragraph opening with a conjunction continues the cell above it
 _CONJUNCTION = re.compile(
     r"^(また|さらに|更に|なお|あわせて|併せて|加えて|このため|一方|その上で|その際|特に)、"
@@ -70,6 +73,11 @@ class Unit:
         return has_trailing_tag(self.text)
 
     @cached_property
+    def introduces_list(self) -> bool:
+        """The unit announces the items below it (「以下の取組を推進。」「主な成果は下記。」)."""
+        return bool(_LIST_INTRO.search(self.text))
+
+    @cached_property
     def number(self) -> int | None:
         """Enumeration number of a numbered in-cell item."""
         return enumeration_number(self.texts[0].lstrip()) if self.kind == "item" else None
@@ -101,6 +109,8 @@ def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> Uni
         return "subhead"
     if not prose_rows and after_complete and _ENUMERATION.match(stripped):
         return "item"
+    if prose_rows and _LEAD_IN.match(stripped) and (after_complete or is_complete(stripped)):
+        return "item"  # a one-line lead-in may follow the cut last line of the column before
     return None
 
 
