@@ -71,7 +71,7 @@ class Assignment:
     cost: float
     reasons: list[str]
     margins: list[float]  # cost gap to the best path with unit i in another column
-    skipped: list[int]  # units placed in an unfinished column that had not continued yet
+    skipped: list[int]  # units whose column contradicts the columns left unfinished
     confidence_cap: float = 1.0  # set when the evidence leaves part of the row open
     # forward costs per unit, kept so that a repair can re-decode from a prefix
     alpha: list[dict[State, float]] = field(default_factory=list, repr=False)
@@ -139,6 +139,9 @@ Emissions = list[tuple[float, tuple[Reason, ...]]]  # per column 1..3
 
 
 _UNFINISHED = {c: f"unfinished column {c} did not continue" for c in (1, 2, 3)}
+_STRAY = "unmarked text after a page break with no open column"
+# the reasons that betray a continuation glued to the unit above it
+_MISSING_CONTINUATION = frozenset([*_UNFINISHED.values(), "an unfinished column did not continue", _STRAY])
 _UNMARKED_START = {c: f"column {c} starts without a marker" for c in (1, 2, 3)}
 
 
@@ -212,7 +215,7 @@ def _transitions(
                         why += (_UNFINISHED[c],)
                 elif is_frag:
                     cost += STRAY_FRAGMENT
-                    why += ("unmarked text after a page break with no open column",)
+                    why += (_STRAY,)
             if not brk and c != col and prev_unit.introduces_list and prev_unit.complete:
                 cost += LIST_LEFT_BEHIND
                 why += ("the list announced just above continues in another column",)
@@ -302,7 +305,7 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
         breaks[i] = step.brk
         line = units[i].lines[0]
         reasons[:0] = [f"line {line}: {why}" for why in step.reasons]
-        if any("did not continue" in why for why in step.reasons):
+        if any(why in _MISSING_CONTINUATION for why in step.reasons):
             skipped.append(i)
         s = prev
     columns[0] = 1
@@ -355,6 +358,51 @@ def _split(unit: Unit, k: int) -> tuple[Unit, Unit]:
     return head, tail
 
 
+_OPENERS = {"（": "）", "(": ")", "「": "」", "【": "】"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+
+
+def _imbalance(text: str) -> int:
+    """Brackets left unmatched in ``text``."""
+    stack: list[str] = []
+    unmatched = 0
+    for ch in text:
+        if ch in _OPENERS:
+            stack.append(ch)
+        elif ch in _CLOSERS:
+            if stack and stack[-1] == _CLOSERS[ch]:
+                stack.pop()
+            else:
+                unmatched += 1
+    return unmatched + len(stack)
+
+
+def _seam_imbalance(units: list[Unit], assignment: Assignment, seam: int) -> int:
+    """Unmatched brackets around a seam: the head alone, and the tail joined to the item it continues."""
+    t = next(i for i, u in enumerate(units) if u.lines[0] == seam and u.kind == "frag")
+    col = assignment.columns[t]
+    before = [u for u, c in zip(units[:t], assignment.columns[:t], strict=True) if c == col]
+    continued = before[-1].text + units[t].text if before else units[t].text
+    return _imbalance(units[t - 1].text) + _imbalance(continued)
+
+
+def _seam_candidates(assignment: Assignment, j: int) -> list[int]:
+    """Units that may hide the seam behind the anomaly at unit ``j``.
+
+    The few units just before it, and the few units from the last unit of each
+    column on the page before ``j``: a column whose last item was cut ends
+    there, unless that item was itself read into the next column.
+    """
+    near = set(range(max(1, j - REPAIR_LOOKBACK), j + 1))
+    page_start = max((i for i in range(1, j) if assignment.breaks[i]), default=1)
+    last_in_column: dict[int, int] = {}
+    for i in range(page_start, j):
+        last_in_column[assignment.columns[i]] = i
+    for last in last_in_column.values():
+        near.update(range(last, min(j, last + REPAIR_LOOKBACK + 1)))
+    return sorted(near - {0})
+
+
 def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assignment]:
     """Decode, then look for a page break hidden inside a unit.
 
@@ -372,7 +420,7 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
         trials: list[tuple[float, int, list[Unit]]] = []
         tried: set[int] = set()
         for j in best.skipped[:1]:
-            for i in range(max(1, j - REPAIR_LOOKBACK), j + 1):
+            for i in _seam_candidates(best, j):
                 if i in tried:
                     continue
                 tried.add(i)
@@ -386,11 +434,13 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
         if not trials:
             break
         low = min(t[0] for t in trials)
-        ties = sorted(t[1] for t in trials if t[0] <= low + 0.05)
-        # nothing in the text tells equally cheap seams apart; take the last one and say so
-        _, seam, best_units = max((t for t in trials if t[0] <= low + 0.05), key=lambda t: t[1])
+        cheapest = [t for t in trials if t[0] <= low + 0.05]
+        ties = sorted(t[1] for t in cheapest)
+        # equally cheap seams differ only in where the text is cut: prefer the seam whose
+        # pieces close their brackets once joined, then the last one, and say so
+        decoded = [(t[1], t[2], assign_columns(t[2], prose)) for t in cheapest]
+        seam, best_units, best = min(decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), -d[0]))
         splits += 1
-        best = assign_columns(best_units, prose)
         best.cost += HIDDEN_BREAK * splits
         if len(ties) > 1:
             best.reasons.append(

@@ -15,7 +15,7 @@ TABLE_HEADER = "基本計画における具体的な取組"
 LOW_CONFIDENCE = 0.9
 # a unit whose second-best column costs less than this extra is flagged as ambiguous
 AMBIGUOUS_MARGIN = 0.5
-_CLOSERS = ("）", ")", "】", "＞", "。")
+_SUBHEAD_TAIL = 3  # characters
 # in sections 4 and 6 untagged lead-ins open both columns 2 and 3, so the evidence is weaker
 AMBIGUOUS_MARGIN_PROSE = 1.0
 
@@ -96,8 +96,8 @@ def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set
             if not cells:
                 cells.append(_CellUnits([], []))
             cells[0].body.append(u)
-        elif u.kind == "subhead" or (u.kind == "frag" and heads and not heads[-1].text.endswith(_CLOSERS)):
-            # (a sub-head wrapped after a stray trailing space goes on in a fragment: 17264–17265)
+        elif u.kind == "subhead" or (u.kind == "frag" and heads and len(u.text) <= _SUBHEAD_TAIL):
+            # (a sub-head wrapped after a stray trailing space ends in a scrap of a line: 17264–17265)
             heads.append(u)
         elif u.kind == "frag" and cells and not (heads and cells[-1].body[-1].complete):
             cells[-1].body.append(u)  # a continuation joins the item it continues

@@ -60,3 +60,21 @@ def has_trailing_tag(text: str) -> bool:
 
 def is_reposted(text: str) -> bool:
     return bool(_REPOST.search(text))
+
+
+def is_ministry_tag(text: str) -> bool:
+    """Whether ``text`` holds a tag whose every part looks like an owner.
+
+    Used where the ministry list is not at hand: an owner abbreviation has at
+    most six characters (ＲＥＶＩＣ室) and no particle, whereas bracketed
+    headings such as 【ＩＳＳ延⻑期間】 or 【ポストＩＳＳを⾒据えた取組】 are longer
+    or contain one.
+    """
+    for m in _TAG.finditer(text):
+        parts = [p for p in re.split(r"[、,・]", compact(m.group(1))) if p]
+        if parts and all(p in GENERIC_OWNERS or _OWNER_LIKE.fullmatch(p) for p in parts):
+            return True
+    return False
+
+
+_OWNER_LIKE = re.compile(r"[^のを]{1,6}")

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Literal
 
 from ebpm.parser.lines import is_complete
-from ebpm.parser.tags import has_trailing_tag
+from ebpm.parser.tags import has_trailing_tag, is_ministry_tag
 from ebpm.sources.normalize import join_wrapped
 
 UnitKind = Literal["row", "item", "empty", "subhead", "frag"]
@@ -25,6 +25,7 @@ _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
 # sub-heads of section 4 cells: a whole-line （topic）, or a numbered (１)/(a) heading
 _SUBHEAD = re.compile(r"^([（(][^（）()。]{1,40}[）)]\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
 _SHARED_LINE = re.compile(r" ・")
+_BRACKET_LINE = re.compile(r"^【[^【】]+】\s*$")
 _LIST_INTRO = re.compile(r"以下の|以下を|下記")
 # in section 4 an unmarked paragraph opening with 以下 is the lead-in of a column (16970, 17022)
 _LEAD_IN = re.compile(r"^以下")
@@ -105,6 +106,8 @@ def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> Uni
         return "item"
     if after_complete and stripped.startswith("＜") and "【" not in stripped:
         return "subhead"  # ＜topic＞ sub-heads occur in every section (12680–12755)
+    if prose_rows and after_complete and _BRACKET_LINE.match(stripped) and not is_ministry_tag(stripped):
+        return "subhead"  # 【ＩＳＳ延⻑期間】 on a line of its own (17141)
     if prose_rows and after_complete and _SUBHEAD.match(stripped) and "【" not in stripped:
         return "subhead"
     if not prose_rows and after_complete and _ENUMERATION.match(stripped):
