@@ -18,6 +18,10 @@ AMBIGUOUS_MARGIN = 0.5
 _SUBHEAD_TAIL = 3  # characters
 # in sections 4 and 6 untagged lead-ins open both columns 2 and 3, so the evidence is weaker
 AMBIGUOUS_MARGIN_PROSE = 1.0
+# Source lines (blank ones included) one column of a page can span: measured on full pages,
+# where both cut columns reach the bottom (5504–5645: 61 and 61 lines), plus a small allowance.
+PAGE_LINES = 64
+OVERFULL_PAGE_CONFIDENCE = 0.7
 
 
 @dataclass(slots=True)
@@ -82,7 +86,36 @@ def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple
         if margin < (AMBIGUOUS_MARGIN_PROSE if prose else AMBIGUOUS_MARGIN):
             confidence = min(confidence, 0.5 + 0.35 * margin)
             reasons.append(f"line {u.lines[0]}: column is ambiguous (margin {margin:.2f})")
+    for line, col, span in _overfull_pages(assignment, units):
+        confidence = min(confidence, OVERFULL_PAGE_CONFIDENCE)
+        reasons.append(
+            f"line {line}: column {col} runs {span} lines on one page, more than a page holds; "
+            "a page break is probably missing"
+        )
     return max(0.05, min(assignment.confidence_cap, confidence)), reasons
+
+
+def _overfull_pages(assignment: Assignment, units: list[Unit]) -> list[tuple[int, int, int]]:
+    """(first line, column, span) of every column that overfills one page of the decoded row.
+
+    A cell never runs past the page bottom, so a column spanning more source
+    lines than a page holds betrays a page break the decoder did not see.
+    """
+    spans: dict[int, list[int]] = {}  # column -> [first line, last line] on the current page
+    out: list[tuple[int, int, int]] = []
+
+    def close() -> None:
+        for col, (first, last) in sorted(spans.items()):
+            if last - first + 1 > PAGE_LINES:
+                out.append((first, col, last - first + 1))
+        spans.clear()
+
+    for u, col, brk in zip(units, assignment.columns, assignment.breaks, strict=True):
+        if brk:
+            close()
+        spans[col] = [spans.get(col, u.lines)[0], u.lines[-1]]
+    close()
+    return out
 
 
 def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set[str]) -> Measure:
