@@ -25,6 +25,7 @@ _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
 # sub-heads of section 4 cells: a whole-line （topic）, or a numbered (１)/(a) heading
 _SUBHEAD = re.compile(r"^([（(][^（）()。]{1,40}[）)]\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
 _SHARED_LINE = re.compile(r" ・")
+_WHOLE_TOPIC = re.compile(r"^[（(][^（）()。]{1,40}[）)]$")
 _BRACKET_LINE = re.compile(r"^【[^【】]+】\s*$")
 _LIST_INTRO = re.compile(r"以下の|以下を|下記")
 # in section 4 an unmarked paragraph opening with 以下 is the lead-in of a column (16970, 17022)
@@ -151,6 +152,11 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
                 continue
             kind = "frag"
         units.append(Unit(kind or "frag", [cl.index + 1], [raw], brk))
+    if prose_rows:
+        for k, u in enumerate(units):
+            # a （topic） sub-head wrapped over two lines (16357–16358) is only whole once built
+            if u.kind == "frag" and k and units[k - 1].complete and _WHOLE_TOPIC.match(u.text) and u.complete:
+                u.kind = "subhead"
     return units
 
 
