@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Connection, Engine, Row, Table, create_engine, event, insert, select
 
 from ebpm.model import (
     Cell,
@@ -31,6 +33,8 @@ from ebpm.store import schema as t
 ENV_VAR = "EBPM_DB"
 DEFAULT_NAME = "ebpm.sqlite"
 
+T = TypeVar("T")
+
 
 class KnowledgeBaseError(RuntimeError):
     """The knowledge base is missing or unreadable."""
@@ -45,7 +49,7 @@ def resolve_path(option: Path | None) -> Path:
 
 
 def _engine(path: Path) -> Engine:
-    return create_engine(f"sqlite:///{path}", future=True)
+    return create_engine(f"sqlite:///{path}")
 
 
 def write(doc: Document, path: Path) -> None:
@@ -55,6 +59,14 @@ def write(doc: Document, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     engine = _engine(tmp)
+
+    # The temporary file is thrown away on any failure, so it needs no journal;
+    # durability comes from the fsync before the rename.
+    @event.listens_for(engine, "connect")
+    def _fast(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA journal_mode=OFF")
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
     try:
         t.metadata.create_all(engine)
         with engine.begin() as conn:
@@ -62,6 +74,8 @@ def write(doc: Document, path: Path) -> None:
                 if rows:
                     conn.execute(insert(table), rows)
         engine.dispose()
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         engine.dispose()
@@ -70,133 +84,44 @@ def write(doc: Document, path: Path) -> None:
         raise
 
 
-def _cell_rows(
-    m: Measure, column: str, position: int, c: Cell
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    row = {
-        "measure_id": m.id,
-        "column": column,
-        "position": position,
-        "text": c.text,
-        "other_tags": c.other_tags,
-        "reposted": c.reposted,
-        "topic": c.topic,
-        "line_start": c.line_start,
-        "line_end": c.line_end,
-        "lines": c.lines,
-    }
-    owners = [
-        {"measure_id": m.id, "column": column, "position": position, "rank": k, "ministry": name}
-        for k, name in enumerate(c.ministries)
-    ]
-    return row, owners
+def _flat(obj: Any, skip: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    """The dataclass ``obj`` as a row: its fields, less ``skip``, plus ``extra``."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name not in skip} | extra
 
 
-def _rows(doc: Document) -> dict[Any, list[dict[str, Any]]]:
-    cells: list[dict[str, Any]] = []
-    owners: list[dict[str, Any]] = []
-    for m in doc.measures:
-        parts = [("commitment", 0, m.commitment)]
-        parts += [("status", k, c) for k, c in enumerate(m.status)]
-        parts += [("action", k, c) for k, c in enumerate(m.actions)]
-        for column, k, c in parts:
-            row, own = _cell_rows(m, column, k, c)
-            cells.append(row)
-            owners.extend(own)
-    meta = {
-        "source": doc.source,
-        "sha256": doc.sha256,
-        "line_count": str(doc.line_count),
-    }
+def _numbered(items: Iterable[Any], skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return [_flat(item, skip, position=k) for k, item in enumerate(items)]
+
+
+def _cells(m: Measure) -> Iterable[tuple[str, int, Cell]]:
+    yield "commitment", 0, m.commitment
+    yield from (("status", k, c) for k, c in enumerate(m.status))
+    yield from (("action", k, c) for k, c in enumerate(m.actions))
+
+
+def _rows(doc: Document) -> dict[Table, list[dict[str, Any]]]:
+    meta = {"source": doc.source, "sha256": doc.sha256, "line_count": str(doc.line_count)}
+    cells = [(m, column, k, c) for m in doc.measures for column, k, c in _cells(m)]
     return {
         t.document: [{"key": k, "value": v} for k, v in meta.items()],
-        t.headings: [
-            {
-                "id": h.id,
-                "level": h.level,
-                "number": h.number,
-                "title": h.title,
-                "line": h.line,
-                "parent_id": h.parent_id,
-                "position": k,
-            }
-            for k, h in enumerate(doc.headings)
-        ],
-        t.goals: [
-            {
-                "id": g.id,
-                "kind": g.kind,
-                "section": g.section,
-                "text": g.text,
-                "line_start": g.line_start,
-                "line_end": g.line_end,
-            }
-            for g in doc.goals
-        ],
-        t.indicators: [
-            {
-                "id": i.id,
-                "block": i.block,
-                "section": i.section,
-                "name": i.name,
-                "date": i.date,
-                "year": i.year,
-                "fiscal_year": i.fiscal_year,
-                "footnotes": i.footnotes,
-                "text": i.text,
-                "line": i.line,
-                "line_end": i.line_end,
-                "position": k,
-            }
-            for k, i in enumerate(doc.indicators)
-        ],
+        t.headings: _numbered(doc.headings),
+        t.goals: _numbered(doc.goals),
+        t.indicators: _numbered(doc.indicators, skip=("values",)),
         t.indicator_values: [
-            {"indicator_id": i.id, "position": k, "text": v.text, "number": v.number, "unit": v.unit}
-            for i in doc.indicators
-            for k, v in enumerate(i.values)
+            _flat(v, indicator_id=i.id, position=k) for i in doc.indicators for k, v in enumerate(i.values)
         ],
-        t.measures: [
-            {
-                "id": m.id,
-                "section": m.section,
-                "table_line": m.table_line,
-                "marker_line": m.marker_line,
-                "line_start": m.line_start,
-                "line_end": m.line_end,
-                "crosses_page": m.crosses_page,
-                "confidence": m.confidence,
-                "reasons": m.reasons,
-                "position": k,
-            }
-            for k, m in enumerate(doc.measures)
+        t.measures: _numbered(doc.measures, skip=("commitment", "status", "actions")),
+        t.cells: [
+            _flat(c, ("ministries",), measure_id=m.id, column=column, position=k) for m, column, k, c in cells
         ],
-        t.cells: cells,
-        t.cell_ministries: owners,
-        t.footnotes: [
-            {
-                "number": f.number,
-                "text": f.text,
-                "line": f.line,
-                "line_end": f.line_end,
-                "references": f.references,
-            }
-            for f in doc.footnotes
+        t.cell_ministries: [
+            {"measure_id": m.id, "column": column, "position": k, "rank": rank, "ministry": name}
+            for m, column, k, c in cells
+            for rank, name in enumerate(c.ministries)
         ],
-        t.glossary: [
-            {
-                "position": k,
-                "abbreviation": g.abbreviation,
-                "name_ja": g.name_ja,
-                "name_en": g.name_en,
-                "line": g.line,
-                "line_end": g.line_end,
-            }
-            for k, g in enumerate(doc.glossary)
-        ],
-        t.ministries: [
-            {"position": k, "abbreviation": m.abbreviation, "name": m.name, "group": m.group, "line": m.line}
-            for k, m in enumerate(doc.ministries)
-        ],
+        t.footnotes: [_flat(f) for f in doc.footnotes],
+        t.glossary: _numbered(doc.glossary),
+        t.ministries: _numbered(doc.ministries),
         t.coverage: [{"line": ln, "element": el} for ln, el in sorted(doc.coverage.items())],
         t.messages: [
             {"position": k, "kind": kind, "text": text}
@@ -207,6 +132,17 @@ def _rows(doc: Document) -> dict[Any, list[dict[str, Any]]]:
     }
 
 
+def _load(cls: type[T], row: Row[Any], **extra: Any) -> T:
+    """Build the dataclass ``cls`` from the columns of ``row`` named like its fields."""
+    mapping = row._mapping
+    values = {f.name: mapping[f.name] for f in fields(cls) if f.name in mapping and f.name not in extra}  # type: ignore[arg-type]
+    return cls(**values, **extra)
+
+
+def _ordered(conn: Connection, table: Table, order: str = "position") -> list[Row[Any]]:
+    return list(conn.execute(select(table).order_by(table.c[order])))
+
+
 def read(path: Path) -> Document:
     """Load the whole policy graph back from ``path``."""
     if not path.exists():
@@ -214,114 +150,48 @@ def read(path: Path) -> Document:
     engine = _engine(path)
     try:
         with engine.connect() as conn:
-            meta = {r.key: r.value for r in conn.execute(select(t.document))}
-            if "sha256" not in meta:
-                raise KnowledgeBaseError(f"{path}: not an ebpm knowledge base")
-            doc = Document(source=meta["source"], sha256=meta["sha256"], line_count=int(meta["line_count"]))
-            doc.headings = [
-                Heading(
-                    id=r.id, level=r.level, number=r.number, title=r.title, line=r.line, parent_id=r.parent_id
-                )
-                for r in conn.execute(select(t.headings).order_by(t.headings.c.position))
-            ]
-            doc.goals = [
-                GoalStatement(
-                    id=r.id,
-                    kind=r.kind,
-                    section=r.section,
-                    text=r.text,
-                    line_start=r.line_start,
-                    line_end=r.line_end,
-                )
-                for r in conn.execute(select(t.goals))
-            ]
-            values: dict[str, list[IndicatorValue]] = {}
-            for r in conn.execute(select(t.indicator_values).order_by(t.indicator_values.c.position)):
-                values.setdefault(r.indicator_id, []).append(
-                    IndicatorValue(text=r.text, number=r.number, unit=r.unit)
-                )
-            doc.indicators = [
-                Indicator(
-                    id=r.id,
-                    block=r.block,
-                    section=r.section,
-                    name=r.name,
-                    values=values.get(r.id, []),
-                    date=r.date,
-                    year=r.year,
-                    fiscal_year=r.fiscal_year,
-                    footnotes=list(r.footnotes),
-                    text=r.text,
-                    line=r.line,
-                    line_end=r.line_end,
-                )
-                for r in conn.execute(select(t.indicators).order_by(t.indicators.c.position))
-            ]
-            owners: dict[tuple[str, str, int], list[str]] = {}
-            for r in conn.execute(select(t.cell_ministries).order_by(t.cell_ministries.c.rank)):
-                owners.setdefault((r.measure_id, r.column, r.position), []).append(r.ministry)
-            cells: dict[str, dict[str, list[Cell]]] = {}
-            for r in conn.execute(select(t.cells).order_by(t.cells.c.position)):
-                cell = Cell(
-                    text=r.text,
-                    ministries=owners.get((r.measure_id, r.column, r.position), []),
-                    other_tags=list(r.other_tags),
-                    reposted=r.reposted,
-                    line_start=r.line_start,
-                    line_end=r.line_end,
-                    lines=list(r.lines),
-                    topic=r.topic,
-                )
-                cells.setdefault(r.measure_id, {}).setdefault(r.column, []).append(cell)
-            for r in conn.execute(select(t.measures).order_by(t.measures.c.position)):
-                own = cells.get(r.id, {})
-                doc.measures.append(
-                    Measure(
-                        id=r.id,
-                        section=r.section,
-                        table_line=r.table_line,
-                        marker_line=r.marker_line,
-                        line_start=r.line_start,
-                        line_end=r.line_end,
-                        crosses_page=r.crosses_page,
-                        confidence=r.confidence,
-                        reasons=list(r.reasons),
-                        commitment=own["commitment"][0],
-                        status=own.get("status", []),
-                        actions=own.get("action", []),
-                    )
-                )
-            doc.footnotes = [
-                Footnote(
-                    number=r.number,
-                    text=r.text,
-                    line=r.line,
-                    line_end=r.line_end,
-                    references=list(r.references),
-                )
-                for r in conn.execute(select(t.footnotes).order_by(t.footnotes.c.number))
-            ]
-            doc.glossary = [
-                GlossaryEntry(
-                    abbreviation=r.abbreviation,
-                    name_ja=r.name_ja,
-                    name_en=r.name_en,
-                    line=r.line,
-                    line_end=r.line_end,
-                )
-                for r in conn.execute(select(t.glossary).order_by(t.glossary.c.position))
-            ]
-            doc.ministries = [
-                Ministry(abbreviation=r.abbreviation, name=r.name, group=r.group, line=r.line)
-                for r in conn.execute(select(t.ministries).order_by(t.ministries.c.position))
-            ]
-            doc.coverage = {r.line: r.element for r in conn.execute(select(t.coverage))}
-            for r in conn.execute(select(t.messages).order_by(t.messages.c.position)):
-                (doc.warnings if r.kind == "warning" else doc.missing).append(r.text)
-            return doc
+            return _read(conn, path)
     except KnowledgeBaseError:
         raise
     except Exception as exc:  # a corrupt or foreign file
         raise KnowledgeBaseError(f"{path}: cannot read the knowledge base ({exc})") from exc
     finally:
         engine.dispose()
+
+
+def _read(conn: Connection, path: Path) -> Document:
+    meta = {r.key: r.value for r in conn.execute(select(t.document))}
+    if "sha256" not in meta:
+        raise KnowledgeBaseError(f"{path}: not an ebpm knowledge base")
+    doc = Document(source=meta["source"], sha256=meta["sha256"], line_count=int(meta["line_count"]))
+    doc.headings = [_load(Heading, r) for r in _ordered(conn, t.headings)]
+    doc.goals = [_load(GoalStatement, r) for r in _ordered(conn, t.goals)]
+    values: dict[str, list[IndicatorValue]] = {}
+    for r in _ordered(conn, t.indicator_values):
+        values.setdefault(r.indicator_id, []).append(_load(IndicatorValue, r))
+    doc.indicators = [_load(Indicator, r, values=values.get(r.id, [])) for r in _ordered(conn, t.indicators)]
+    owners: dict[tuple[str, str, int], list[str]] = {}
+    for r in _ordered(conn, t.cell_ministries, "rank"):
+        owners.setdefault((r.measure_id, r.column, r.position), []).append(r.ministry)
+    cells: dict[str, dict[str, list[Cell]]] = {}
+    for r in _ordered(conn, t.cells):
+        cell = _load(Cell, r, ministries=owners.get((r.measure_id, r.column, r.position), []))
+        cells.setdefault(r.measure_id, {}).setdefault(r.column, []).append(cell)
+    for r in _ordered(conn, t.measures):
+        own = cells.get(r.id, {})
+        doc.measures.append(
+            _load(
+                Measure,
+                r,
+                commitment=own["commitment"][0],
+                status=own.get("status", []),
+                actions=own.get("action", []),
+            )
+        )
+    doc.footnotes = [_load(Footnote, r) for r in _ordered(conn, t.footnotes, "number")]
+    doc.glossary = [_load(GlossaryEntry, r) for r in _ordered(conn, t.glossary)]
+    doc.ministries = [_load(Ministry, r) for r in _ordered(conn, t.ministries)]
+    doc.coverage = {r.line: r.element for r in conn.execute(select(t.coverage))}
+    for r in _ordered(conn, t.messages):
+        (doc.warnings if r.kind == "warning" else doc.missing).append(r.text)
+    return doc

@@ -40,6 +40,7 @@ goals = Table(
     Column("text", Text, nullable=False),
     Column("line_start", Integer, nullable=False),
     Column("line_end", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
 )
 
 indicators = Table(
