@@ -54,7 +54,7 @@ NO_ACTION_COLUMN = 2.0
 
 
 Reason = str  # a message about the unit's first line
-BEAM = 6.0  # states costlier than the best by more than this cannot change the answer or its margins
+BEAM = 4.0  # states costlier than the best by more than this cannot change a margin below 1
 
 
 @dataclass(slots=True)
@@ -89,11 +89,13 @@ def _span(first: int, last: int) -> int:
 _SPANS = {(a, b): sum(1 << (k - 1) for k in range(a, b + 1)) for a in range(1, 4) for b in range(a, 4)}
 
 
+_LOWEST: list[int | None] = [None, 1, 2, 1, 3, 1, 2, 1]  # lowest column set in a 3-bit mask
+
+
 def _lowest(mask: int) -> int | None:
-    for col in (1, 2, 3):
-        if mask & _bit(col):
-            return col
-    return None
+    return _LOWEST[mask]
+
+
 
 
 def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]]:
@@ -329,8 +331,14 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     )
 
 
-def _cost_from(units: list[Unit], prose: bool, first: int, alpha_before: dict[State, float]) -> float:
-    """Best total cost of ``units`` given the forward costs just before unit ``first``."""
+def _cost_from(
+    units: list[Unit], prose: bool, first: int, alpha_before: dict[State, float], bound: float = INF
+) -> float:
+    """Best total cost of ``units`` given the forward costs just before unit ``first``.
+
+    Costs only grow along a path, so the search stops as soon as every path
+    costs ``bound`` or more (and returns INF).
+    """
     cur = alpha_before
     for i in range(first, len(units)):
         emissions = [_emission(units[i], c, prose) for c in (1, 2, 3)]
@@ -341,6 +349,8 @@ def _cost_from(units: list[Unit], prose: bool, first: int, alpha_before: dict[St
                 if c < nxt.get(t, INF):
                     nxt[t] = c
         best_here = min(nxt.values())
+        if best_here >= bound:
+            return INF
         cur = {t: c for t, c in nxt.items() if c <= best_here + BEAM}
     return min(c + _final_cost(s)[0] for s, c in cur.items())
 
@@ -428,7 +438,9 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
                 for k in range(1, len(unit.lines)):
                     head, tail = _split(unit, k)
                     trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
-                    cost = _cost_from(trial_units, prose, i, best.alpha[i - 1]) + HIDDEN_BREAK * (splits + 1)
+                    penalty = HIDDEN_BREAK * (splits + 1)
+                    bound = best.cost - REPAIR_GAIN - penalty
+                    cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound) + penalty
                     if cost < best.cost - REPAIR_GAIN:
                         trials.append((cost, tail.lines[0], trial_units))
         if not trials:
