@@ -52,8 +52,8 @@ def _norm_ministries(names: list[str]) -> list[str]:
     return [compact(n) for n in names]
 
 
-def score_measures(doc: Document) -> dict[str, Tally]:
-    labels = json.loads((LABELS / "measures.json").read_text(encoding="utf-8"))["rows"]
+def score_measures(doc: Document, name: str = "measures.json") -> dict[str, Tally]:
+    labels = json.loads((LABELS / name).read_text(encoding="utf-8"))["rows"]
     by_marker = {m.marker_line: m for m in doc.measures}
     t: dict[str, Tally] = {
         k: Tally()
@@ -190,8 +190,10 @@ def main(argv: list[str]) -> None:
     src = read_source()
     doc = parse_document(src.text, src.path, src.sha256)
     verbose = "-v" in argv
-    print("measure rows:")
+    print("measure rows (tuning set, measures.json):")
     print("\n".join(report(score_measures(doc), verbose)))
+    print("measure rows (held-out set, measures_heldout.json):")
+    print("\n".join(report(score_measures(doc, "measures_heldout.json"), verbose)))
     print("indicator items:")
     print("\n".join(report(score_indicators(doc), verbose)))
 

@@ -140,10 +140,28 @@ def _with_number(numbers: tuple[int, int, int], col: int, number: int) -> tuple[
 Emissions = list[tuple[float, tuple[Reason, ...]]]  # per column 1..3
 
 
+def _untagged_end(u: Unit, col: int, prose: bool) -> float:
+    """What ``_emission`` charged ``u`` in ``col`` for ending its item without a tag."""
+    if not u.complete or u.tagged or u.kind not in ("item", "frag", "row"):
+        return 0.0
+    if col == 1:
+        return 0.0 if prose or u.kind != "frag" else UNTAGGED_COMMITMENT
+    if col == 3:
+        if u.number is not None:
+            return UNTAGGED_NUMBERED_ACTION
+        if u.kind == "frag":
+            return UNTAGGED_ACTION_END
+        return UNTAGGED_ACTION_PROSE if prose else UNTAGGED_ACTION
+    return 0.0
+
+
 _UNFINISHED = {c: f"unfinished column {c} did not continue" for c in (1, 2, 3)}
 _STRAY = "unmarked text after a page break with no open column"
 # the reasons that betray a continuation glued to the unit above it
-_MISSING_CONTINUATION = frozenset([*_UNFINISHED.values(), "an unfinished column did not continue", _STRAY])
+_UNSEEN = "page break assumed without a marker"
+_MISSING_CONTINUATION = frozenset(
+    [*_UNFINISHED.values(), "an unfinished column did not continue", _STRAY, _UNSEEN]
+)
 _UNMARKED_START = {c: f"column {c} starts without a marker" for c in (1, 2, 3)}
 
 
@@ -169,7 +187,7 @@ def _transitions(
             elif is_frag and prev_unit.complete:
                 bcost = IMPLIED_BREAK
             else:
-                bcost, bwhy = UNSEEN_BREAK, ("page break assumed without a marker",)
+                bcost, bwhy = UNSEEN_BREAK, (_UNSEEN,)
             if first_page and reached < 3:
                 bcost += BREAK_BEFORE_COLUMN_3
                 bwhy += ("page break before column 3 began",)
@@ -197,6 +215,9 @@ def _transitions(
                             else:
                                 cost += PARAGRAPH_SAME_COLUMN
                                 why += ("unmarked paragraph inside a cell",)
+                            # the unit above did not end its item after all: take back what
+                            # its missing tag cost it (the tag comes at the item's real end)
+                            cost -= _untagged_end(prev_unit, c, prose)
                     elif not (mask & bit and not mask & _span(col + 1, c - 1)):
                         # (an open column continuing on this page after a break costs nothing)
                         cost += UNMARKED_COLUMN_START
@@ -358,7 +379,7 @@ def _cost_from(
 # A split must pay for itself: it invents a page break the text does not show.
 HIDDEN_BREAK = 1.2
 REPAIR_LOOKBACK = 3
-REPAIR_GAIN = 1.0  # beyond HIDDEN_BREAK
+REPAIR_GAIN = 0.7  # beyond HIDDEN_BREAK
 AMBIGUOUS_SEAM_CONFIDENCE = 0.6
 
 
@@ -394,6 +415,27 @@ def _seam_imbalance(units: list[Unit], assignment: Assignment, seam: int) -> int
     before = [u for u, c in zip(units[:t], assignment.columns[:t], strict=True) if c == col]
     continued = before[-1].text + units[t].text if before else units[t].text
     return _imbalance(units[t - 1].text) + _imbalance(continued)
+
+
+def _uneven_bottom(units: list[Unit], assignment: Assignment, seam: int) -> int:
+    """How unevenly the two columns around a seam fill their page.
+
+    The head of a seam is the last, cut item of its column on a page and the
+    tail opens the next column on the same page; on a page that the row fills,
+    every column runs from the page top to the page bottom, so for the true
+    seam the two columns span about as many source lines.
+    """
+    t = next(i for i, u in enumerate(units) if u.lines[0] == seam and u.kind == "frag")
+    cols = assignment.columns
+    start = max((i for i in range(1, t) if assignment.breaks[i]), default=0)
+    stop = next((i for i in range(t + 1, len(units)) if assignment.breaks[i]), None)
+    if stop is None:
+        return 0  # the row ends on this page: the columns need not be level
+    head_first = next(units[i].lines[0] for i in range(start, t) if cols[i] == cols[t - 1])
+    tail_last = max(units[i].lines[-1] for i in range(t, stop) if cols[i] == cols[t])
+    head_span = units[t - 1].lines[-1] - head_first + 1
+    tail_span = tail_last - units[t].lines[0] + 1
+    return abs(head_span - tail_span)
 
 
 def _seam_candidates(assignment: Assignment, j: int) -> list[int]:
@@ -439,7 +481,8 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
                     head, tail = _split(unit, k)
                     trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
                     penalty = HIDDEN_BREAK * (splits + 1)
-                    bound = best.cost - REPAIR_GAIN - penalty
+                    # (a later paragraph can take back at most one missing-tag charge)
+                    bound = best.cost - REPAIR_GAIN - penalty + UNTAGGED_ACTION
                     cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound) + penalty
                     if cost < best.cost - REPAIR_GAIN:
                         trials.append((cost, tail.lines[0], trial_units))
@@ -449,9 +492,12 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
         cheapest = [t for t in trials if t[0] <= low + 0.05]
         ties = sorted(t[1] for t in cheapest)
         # equally cheap seams differ only in where the text is cut: prefer the seam whose
-        # pieces close their brackets once joined, then the last one, and say so
+        # pieces close their brackets once joined, then the one that makes the cut columns
+        # end level at the page bottom, and say so
         decoded = [(t[1], t[2], assign_columns(t[2], prose)) for t in cheapest]
-        seam, best_units, best = min(decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), -d[0]))
+        seam, best_units, best = min(
+            decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), _uneven_bottom(d[1], d[2], d[0]), d[0])
+        )
         splits += 1
         best.cost += HIDDEN_BREAK * splits
         if len(ties) > 1:
