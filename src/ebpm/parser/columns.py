@@ -96,8 +96,6 @@ def _lowest(mask: int) -> int | None:
     return _LOWEST[mask]
 
 
-
-
 def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]]:
     """Cost of placing ``u`` in ``col``, from what the unit itself shows.
 
@@ -278,10 +276,46 @@ def _final_cost(state: State) -> tuple[float, list[str]]:
     return cost, why
 
 
-def assign_columns(units: list[Unit], prose: bool) -> Assignment:
-    """Decode the most likely column of every unit of one row."""
+# Transitions depend only on the state, the unit and the unit before it; the decodes of one
+# row's repair trials share most of them, so they share this cache.
+UnitKey = tuple[int, int, str]  # first line, line count, kind: what a unit is, within one row
+
+
+def _key(u: Unit) -> UnitKey:
+    return (u.lines[0], len(u.lines), u.kind)
+
+
+@dataclass
+class TransitionCache:
+    """Transitions of one row, shared by the decodes of its repair trials.
+
+    They depend only on the state, the unit and the unit before it, and the
+    trials of a row differ in one unit only.
+    """
+
+    moves: dict[tuple[State, UnitKey, UnitKey], list[tuple[State, Step]]] = field(default_factory=dict)
+    emissions: dict[UnitKey, Emissions] = field(default_factory=dict)
+
+    def get(self, s: State, units: list[Unit], i: int, prose: bool) -> list[tuple[State, Step]]:
+        u, ku, kp = units[i], _key(units[i]), _key(units[i - 1])
+        moves = self.moves.get((s, ku, kp))
+        if moves is None:
+            emissions = self.emissions.get(ku)
+            if emissions is None:
+                emissions = self.emissions[ku] = [_emission(u, c, prose) for c in (1, 2, 3)]
+            moves = self.moves[(s, ku, kp)] = _transitions(s, u, units[i - 1], prose, emissions)
+        return moves
+
+
+def assign_columns(
+    units: list[Unit], prose: bool, with_margins: bool = True, cache: TransitionCache | None = None
+) -> Assignment:
+    """Decode the most likely column of every unit of one row.
+
+    ``with_margins=False`` skips the backward pass when only the path is needed.
+    """
     n = len(units)
-    emissions = [[_emission(u, c, prose) for c in (1, 2, 3)] for u in units]
+    cache = TransitionCache() if cache is None else cache
     start: State = (1, 0 if units[0].complete else _bit(1), True, 1, (0, 0, 0))
     # forward: best cost to each state, with back-pointers; the transitions are
     # kept for the backward pass, which walks the same edges in reverse
@@ -293,8 +327,9 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
         ptr: dict[State, tuple[State, Step]] = {}
         step_edges: list[tuple[State, State, float]] = []
         for s, a in alpha[-1].items():
-            for t, step in _transitions(s, units[i], units[i - 1], prose, emissions[i]):
-                step_edges.append((s, t, step.cost))
+            for t, step in cache.get(s, units, i, prose):
+                if with_margins:
+                    step_edges.append((s, t, step.cost))
                 c = a + step.cost
                 if c < cur.get(t, INF):
                     cur[t] = c
@@ -306,7 +341,7 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     # backward: best cost from each state to the end
     beta: list[dict[State, float]] = [{} for _ in range(n)]
     beta[n - 1] = {s: _final_cost(s)[0] for s in alpha[n - 1]}
-    for i in range(n - 1, 0, -1):
+    for i in range(n - 1 if with_margins else 0, 0, -1):
         b_prev = beta[i - 1]
         b_cur = beta[i]
         for s, t, cost in edges[i]:
@@ -334,7 +369,7 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
     columns[0] = 1
     reasons += _final_cost(end_state)[1]
     margins: list[float] = []
-    for i in range(n):
+    for i in range(n if with_margins else 0):
         per_col = {c: INF for c in (1, 2, 3)}
         for st, a in alpha[i].items():
             b = beta[i].get(st, INF)
@@ -353,7 +388,12 @@ def assign_columns(units: list[Unit], prose: bool) -> Assignment:
 
 
 def _cost_from(
-    units: list[Unit], prose: bool, first: int, alpha_before: dict[State, float], bound: float = INF
+    units: list[Unit],
+    prose: bool,
+    first: int,
+    alpha_before: dict[State, float],
+    bound: float,
+    cache: TransitionCache,
 ) -> float:
     """Best total cost of ``units`` given the forward costs just before unit ``first``.
 
@@ -362,10 +402,9 @@ def _cost_from(
     """
     cur = alpha_before
     for i in range(first, len(units)):
-        emissions = [_emission(units[i], c, prose) for c in (1, 2, 3)]
         nxt: dict[State, float] = {}
         for s, a in cur.items():
-            for t, step in _transitions(s, units[i], units[i - 1], prose, emissions):
+            for t, step in cache.get(s, units, i, prose):
                 c = a + step.cost
                 if c < nxt.get(t, INF):
                     nxt[t] = c
@@ -466,7 +505,8 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
     seam; a split is kept only if it lowers the total cost by more than it
     invents.
     """
-    best_units, best = units, assign_columns(units, prose)
+    cache = TransitionCache()
+    best_units, best = units, assign_columns(units, prose, cache=cache)
     splits = 0
     for _ in range(2):
         trials: list[tuple[float, int, list[Unit]]] = []
@@ -483,7 +523,7 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
                     penalty = HIDDEN_BREAK * (splits + 1)
                     # (a later paragraph can take back at most one missing-tag charge)
                     bound = best.cost - REPAIR_GAIN - penalty + UNTAGGED_ACTION
-                    cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound) + penalty
+                    cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound, cache) + penalty
                     if cost < best.cost - REPAIR_GAIN:
                         trials.append((cost, tail.lines[0], trial_units))
         if not trials:
@@ -494,10 +534,11 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
         # equally cheap seams differ only in where the text is cut: prefer the seam whose
         # pieces close their brackets once joined, then the one that makes the cut columns
         # end level at the page bottom, and say so
-        decoded = [(t[1], t[2], assign_columns(t[2], prose)) for t in cheapest]
-        seam, best_units, best = min(
+        decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache)) for t in cheapest]
+        seam, best_units, _ = min(
             decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), _uneven_bottom(d[1], d[2], d[0]), d[0])
         )
+        best = assign_columns(best_units, prose, cache=cache)
         splits += 1
         best.cost += HIDDEN_BREAK * splits
         if len(ties) > 1:
