@@ -93,6 +93,18 @@ def _numbered(items: Iterable[Any], skip: tuple[str, ...] = ()) -> list[dict[str
     return [_flat(item, skip, position=k) for k, item in enumerate(items)]
 
 
+def _runs(coverage: dict[int, str]) -> list[dict[str, Any]]:
+    """Coverage as runs of consecutive lines that belong to the same element."""
+    runs: list[dict[str, Any]] = []
+    for line, element in sorted(coverage.items()):
+        last = runs[-1] if runs else None
+        if last is not None and last["element"] == element and last["line_end"] == line - 1:
+            last["line_end"] = line
+        else:
+            runs.append({"line_start": line, "line_end": line, "element": element})
+    return runs
+
+
 def _cells(m: Measure) -> Iterable[tuple[str, int, Cell]]:
     yield "commitment", 0, m.commitment
     yield from (("status", k, c) for k, c in enumerate(m.status))
@@ -122,7 +134,7 @@ def _rows(doc: Document) -> dict[Table, list[dict[str, Any]]]:
         t.footnotes: [_flat(f) for f in doc.footnotes],
         t.glossary: _numbered(doc.glossary),
         t.ministries: _numbered(doc.ministries),
-        t.coverage: [{"line": ln, "element": el} for ln, el in sorted(doc.coverage.items())],
+        t.coverage: _runs(doc.coverage),
         t.messages: [
             {"position": k, "kind": kind, "text": text}
             for k, (kind, text) in enumerate(
@@ -191,7 +203,9 @@ def _read(conn: Connection, path: Path) -> Document:
     doc.footnotes = [_load(Footnote, r) for r in _ordered(conn, t.footnotes, "number")]
     doc.glossary = [_load(GlossaryEntry, r) for r in _ordered(conn, t.glossary)]
     doc.ministries = [_load(Ministry, r) for r in _ordered(conn, t.ministries)]
-    doc.coverage = {r.line: r.element for r in conn.execute(select(t.coverage))}
+    doc.coverage = {
+        ln: r.element for r in conn.execute(select(t.coverage)) for ln in range(r.line_start, r.line_end + 1)
+    }
     for r in _ordered(conn, t.messages):
         (doc.warnings if r.kind == "warning" else doc.missing).append(r.text)
     return doc

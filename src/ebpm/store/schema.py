@@ -141,10 +141,12 @@ ministries = Table(
     Column("line", Integer, nullable=False),
 )
 
+# which element each source line belongs to, as runs of consecutive lines
 coverage = Table(
     "coverage",
     metadata,
-    Column("line", Integer, primary_key=True),
+    Column("line_start", Integer, primary_key=True),
+    Column("line_end", Integer, nullable=False),
     Column("element", String, nullable=False, index=True),
 )
 
