@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from ebpm.parser.lines import is_complete
+from ebpm.parser.lines import is_complete as _line_complete
 from ebpm.parser.tags import has_trailing_tag, is_ministry_tag
 from ebpm.sources.normalize import join_wrapped
 
@@ -22,8 +22,13 @@ Break = Literal["hard", "soft"] | None
 
 ROW_MARKERS = ("○", "〇")
 _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
-# sub-heads of section 4 cells: a whole-line （topic）, or a numbered (１)/(a) heading
-_SUBHEAD = re.compile(r"^([（(][^（）()。]{1,40}[）)]\s*$|\(([０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）)")
+# sub-heads of section 4 cells: a whole-line （topic）, a numbered (１)/(a) heading, or a
+# katakana-lettered one such as 「ア データ集積のための基盤強化」 (16568)
+_SUBHEAD = re.compile(
+    r"^(?:[（(][^（）()。]{1,40}[）)]\s*$"
+    r"|\((?:[０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）"
+    r"|[アイウエオカキクケコ] \S[^。]{0,30}$)"
+)
 _SHARED_LINE = re.compile(r" ・")
 _WHOLE_TOPIC = re.compile(r"^[（(][^（）()。]{1,40}[）)]$")
 _BRACKET_LINE = re.compile(r"^【[^【】]+】\s*$")
@@ -51,6 +56,17 @@ def enumeration_number(stripped: str) -> int | None:
         return (_CIRCLED.index(ch) if ch in _CIRCLED else _DINGBAT_CIRCLED.index(ch)) + 1
     digits = m.group(1) or m.group(3)
     return int(digits.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+
+
+def is_complete(raw: str) -> bool:
+    """Whether a cell line ends its paragraph.
+
+    The extractor keeps a trailing space after an English word even where the
+    line only wraps (「（ＪＨ：Japan Health␣」 16562), so such a line does not
+    end a cell paragraph; cell items end in Japanese text, a bracket or a tag.
+    """
+    body = raw.rstrip()
+    return _line_complete(raw) and not (body[-1:].isascii() and body[-1:].isalpha())
 
 
 @dataclass
