@@ -26,7 +26,7 @@ _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
 # katakana-lettered one such as 「ア データ集積のための基盤強化」 (16568)
 _SUBHEAD = re.compile(
     r"^(?:[（(][^（）()。]{1,40}[）)]\s*$"
-    r"|\((?:[０-９\d]{1,2}|[a-zａ-ｚ])\)|（[a-zａ-ｚ]）"
+    r"|[(（](?:[０-９\d]{1,2}|[a-zａ-ｚ])[)）]"
     r"|[アイウエオカキクケコ] \S[^。]{0,30}$)"
 )
 _SHARED_LINE = re.compile(r" ・")
