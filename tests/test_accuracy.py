@@ -22,14 +22,25 @@ def document() -> Document:
     return parse_document(src.text, src.path, src.sha256)
 
 
+# tuning set (measures.json): the rows the parser was developed against
 MEASURE_FLOORS = {
     "row found": 1.0,
     "section": 1.0,
-    "commitment ministries": 0.95,
-    "status/actions boundary": 0.9,
+    "commitment ministries": 1.0,
+    "status/actions boundary": 0.97,
+    "per-action ministries": 0.98,
+    "item text joined": 0.98,
+    "row structurally right": 0.97,
+}
+# held-out set (measures_heldout.json): 30 random rows, first scored at 86.7% rows right
+HELDOUT_FLOORS = {
+    "row found": 1.0,
+    "section": 1.0,
+    "commitment ministries": 1.0,
+    "status/actions boundary": 0.88,
     "per-action ministries": 0.93,
-    "item text joined": 0.9,
-    "row structurally right": 0.75,
+    "item text joined": 0.92,
+    "row structurally right": 0.88,
 }
 INDICATOR_FLOORS = {
     "item found": 1.0,
@@ -60,15 +71,22 @@ def test_measure_field_accuracy(document: Document, field: str) -> None:
     assert tally.rate >= MEASURE_FLOORS[field], tally.misses
 
 
+@pytest.mark.parametrize("field", sorted(HELDOUT_FLOORS))
+def test_heldout_field_accuracy(document: Document, field: str) -> None:
+    tally = score_measures(document, "measures_heldout.json")[field]
+    assert tally.rate >= HELDOUT_FLOORS[field], tally.misses
+
+
 @pytest.mark.parametrize("field", sorted(INDICATOR_FLOORS))
 def test_indicator_field_accuracy(document: Document, field: str) -> None:
     tally = score_indicators(document)[field]
     assert tally.rate >= INDICATOR_FLOORS[field], tally.misses
 
 
-def test_no_row_is_silently_wrong(document: Document) -> None:
+@pytest.mark.parametrize("labels", ["measures.json", "measures_heldout.json"])
+def test_no_row_is_silently_wrong(document: Document, labels: str) -> None:
     """Every labelled row the parser gets wrong must carry a low confidence and a reason."""
-    tally = score_measures(document)["row structurally right"]
+    tally = score_measures(document, labels)["row structurally right"]
     by_marker = {m.marker_line: m for m in document.measures}
     silent = []
     for miss in tally.misses:
