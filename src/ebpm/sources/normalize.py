@@ -34,7 +34,7 @@ RADICALS_SUPPLEMENT = str.maketrans(
 # NFKC maps the Kangxi radical ⿊ to the traditional 黑; Japanese text means 黒.
 POST_NFKC = str.maketrans({"黑": "黒"})
 
-_DIGIT_UNIT_SPACE = re.compile(r"(?<=\d) +(?=[年月日度件人名社円％%か箇億兆万千百倍位])")
+_DIGIT_UNIT_SPACE = re.compile(r"(?<=\d) +(?=[年月日度件人名社円％%か箇億兆万千百倍位]|USD\b)")
 _UNIT_DIGIT_SPACE = re.compile(r"(?<=[年月]) +(?=\d)")
 _MULTISPACE = re.compile(r"[ \t\u3000]+")
 
