@@ -6,7 +6,8 @@ from collections.abc import Set
 from dataclasses import dataclass
 
 from ebpm.model import Cell, Measure
-from ebpm.parser.columns import Assignment, assign_with_repair
+from ebpm.parser.columns import Assignment
+from ebpm.parser.seams import assign_with_repair
 from ebpm.parser.tags import is_reposted, parse_tags
 from ebpm.parser.units import ContentLine, Unit, build_units, split_rows
 from ebpm.sources.normalize import join_wrapped

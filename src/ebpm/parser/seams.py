@@ -1,0 +1,188 @@
+"""Page breaks hidden inside a unit: finding the seam and re-decoding the row.
+
+Without footnotes a page break leaves no mark. When the last item of a column
+is cut at the bottom of a page and the next column's continuation follows on
+the next page, the two are read as one unit (16193 + 16199). The decoded path
+betrays such a seam by an anomaly (a cut column that never continues, a stray
+fragment, an assumed page break); each line boundary of the units around it is
+tried as the seam, and a split is kept only if it pays for the break it invents.
+"""
+
+from __future__ import annotations
+
+from ebpm.parser.columns import (
+    BEAM,
+    INF,
+    UNTAGGED_ACTION,
+    Assignment,
+    State,
+    TransitionCache,
+    assign_columns,
+    final_cost,
+)
+from ebpm.parser.units import Unit
+
+
+def _cost_from(
+    units: list[Unit],
+    prose: bool,
+    first: int,
+    alpha_before: dict[State, float],
+    bound: float,
+    cache: TransitionCache,
+) -> float:
+    """Best total cost of ``units`` given the forward costs just before unit ``first``.
+
+    Costs only grow along a path, so the search stops as soon as every path
+    costs ``bound`` or more (and returns INF).
+    """
+    cur = alpha_before
+    for i in range(first, len(units)):
+        nxt: dict[State, float] = {}
+        for s, a in cur.items():
+            for t, step in cache.get(s, units, i, prose):
+                c = a + step.cost
+                if c < nxt.get(t, INF):
+                    nxt[t] = c
+        best_here = min(nxt.values())
+        if best_here >= bound:
+            return INF
+        cur = {t: c for t, c in nxt.items() if c <= best_here + BEAM}
+    return min(c + final_cost(s)[0] for s, c in cur.items())
+
+
+# A split must pay for itself: it invents a page break the text does not show.
+HIDDEN_BREAK = 1.2
+REPAIR_LOOKBACK = 3
+REPAIR_GAIN = 0.7  # beyond HIDDEN_BREAK
+AMBIGUOUS_SEAM_CONFIDENCE = 0.6
+
+
+def _split(unit: Unit, k: int) -> tuple[Unit, Unit]:
+    head = Unit(unit.kind, unit.lines[:k], unit.texts[:k], unit.break_before, unit.shared_line)
+    tail = Unit("frag", unit.lines[k:], unit.texts[k:], None)
+    return head, tail
+
+
+_OPENERS = {"（": "）", "(": ")", "「": "」", "【": "】"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+
+
+def _imbalance(text: str) -> int:
+    """Brackets left unmatched in ``text``."""
+    stack: list[str] = []
+    unmatched = 0
+    for ch in text:
+        if ch in _OPENERS:
+            stack.append(ch)
+        elif ch in _CLOSERS:
+            if stack and stack[-1] == _CLOSERS[ch]:
+                stack.pop()
+            else:
+                unmatched += 1
+    return unmatched + len(stack)
+
+
+def _seam_imbalance(units: list[Unit], assignment: Assignment, seam: int) -> int:
+    """Unmatched brackets around a seam: the head alone, and the tail joined to the item it continues."""
+    t = next(i for i, u in enumerate(units) if u.lines[0] == seam and u.kind == "frag")
+    col = assignment.columns[t]
+    before = [u for u, c in zip(units[:t], assignment.columns[:t], strict=True) if c == col]
+    continued = before[-1].text + units[t].text if before else units[t].text
+    return _imbalance(units[t - 1].text) + _imbalance(continued)
+
+
+def _uneven_bottom(units: list[Unit], assignment: Assignment, seam: int) -> int:
+    """How unevenly the two columns around a seam fill their page.
+
+    The head of a seam is the last, cut item of its column on a page and the
+    tail opens the next column on the same page; on a page that the row fills,
+    every column runs from the page top to the page bottom, so for the true
+    seam the two columns span about as many source lines.
+    """
+    t = next(i for i, u in enumerate(units) if u.lines[0] == seam and u.kind == "frag")
+    cols = assignment.columns
+    start = max((i for i in range(1, t) if assignment.breaks[i]), default=0)
+    stop = next((i for i in range(t + 1, len(units)) if assignment.breaks[i]), None)
+    if stop is None:
+        return 0  # the row ends on this page: the columns need not be level
+    head_first = next(units[i].lines[0] for i in range(start, t) if cols[i] == cols[t - 1])
+    tail_last = max(units[i].lines[-1] for i in range(t, stop) if cols[i] == cols[t])
+    head_span = units[t - 1].lines[-1] - head_first + 1
+    tail_span = tail_last - units[t].lines[0] + 1
+    return abs(head_span - tail_span)
+
+
+def _seam_candidates(assignment: Assignment, j: int) -> list[int]:
+    """Units that may hide the seam behind the anomaly at unit ``j``.
+
+    The few units just before it, and the few units from the last unit of each
+    column on the page before ``j``: a column whose last item was cut ends
+    there, unless that item was itself read into the next column.
+    """
+    near = set(range(max(1, j - REPAIR_LOOKBACK), j + 1))
+    page_start = max((i for i in range(1, j) if assignment.breaks[i]), default=1)
+    last_in_column: dict[int, int] = {}
+    for i in range(page_start, j):
+        last_in_column[assignment.columns[i]] = i
+    for last in last_in_column.values():
+        near.update(range(last, min(j, last + REPAIR_LOOKBACK + 1)))
+    return sorted(near - {0})
+
+
+def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assignment]:
+    """Decode, then look for a page break hidden inside a unit.
+
+    Without footnotes a page break leaves no mark: when the last item of a
+    column is cut at the bottom of a page and the next column's continuation
+    follows on the next page, the two are read as one unit (16193 + 16199).
+    Where the decoded path writes into a column whose cut item never
+    continued, each line boundary of the units just before it is tried as that
+    seam; a split is kept only if it lowers the total cost by more than it
+    invents.
+    """
+    cache = TransitionCache()
+    best_units, best = units, assign_columns(units, prose, cache=cache)
+    splits = 0
+    for _ in range(2):
+        trials: list[tuple[float, int, list[Unit]]] = []
+        tried: set[int] = set()
+        for j in best.skipped[:1]:
+            for i in _seam_candidates(best, j):
+                if i in tried:
+                    continue
+                tried.add(i)
+                unit = best_units[i]
+                for k in range(1, len(unit.lines)):
+                    head, tail = _split(unit, k)
+                    trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
+                    penalty = HIDDEN_BREAK * (splits + 1)
+                    # (a later paragraph can take back at most one missing-tag charge)
+                    bound = best.cost - REPAIR_GAIN - penalty + UNTAGGED_ACTION
+                    cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound, cache) + penalty
+                    if cost < best.cost - REPAIR_GAIN:
+                        trials.append((cost, tail.lines[0], trial_units))
+        if not trials:
+            break
+        low = min(t[0] for t in trials)
+        cheapest = [t for t in trials if t[0] <= low + 0.05]
+        ties = sorted(t[1] for t in cheapest)
+        # equally cheap seams differ only in where the text is cut: prefer the seam whose
+        # pieces close their brackets once joined, then the one that makes the cut columns
+        # end level at the page bottom, and say so
+        decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache)) for t in cheapest]
+        seam, best_units, _ = min(
+            decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), _uneven_bottom(d[1], d[2], d[0]), d[0])
+        )
+        best = assign_columns(best_units, prose, cache=cache)
+        splits += 1
+        best.cost += HIDDEN_BREAK * splits
+        if len(ties) > 1:
+            best.reasons.append(
+                f"line {seam}: page break inferred inside the text, with no marker; it could be at any "
+                f"line from {ties[0]} to {ties[-1]}"
+            )
+            best.confidence_cap = AMBIGUOUS_SEAM_CONFIDENCE
+        else:
+            best.reasons.append(f"line {seam}: page break inferred inside the text, with no marker")
+    return best_units, best
