@@ -15,6 +15,7 @@ evidence behind the row's confidence.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ebpm.parser.units import Unit
@@ -100,7 +101,9 @@ def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]
     """Cost of placing ``u`` in ``col``, from what the unit itself shows.
 
     Tag evidence is read only where an item ends (a complete unit): a unit cut
-    by the page break carries its tag in a later fragment.
+    by the page break carries its tag in a later fragment. A missing tag is
+    charged one step later (:func:`_untagged_end`), once it is known that no
+    paragraph of the same item follows.
     """
     if u.kind == "row":
         return 0.0, ()
@@ -114,19 +117,9 @@ def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]
         why += ("status item starts with 引き続き",)
     if not u.complete:
         return cost, why
-    if col == 1 and not u.tagged and not prose:
-        cost += UNTAGGED_COMMITMENT
-    elif col == 2 and u.tagged:
+    if col == 2 and u.tagged:
         cost += TAGGED_STATUS
         why += ("status item carries a ministry tag",)
-    elif col == 3 and not u.tagged:
-        # common in sections 4 and 6: evidence against column 3, not an anomaly
-        if u.number is not None:
-            cost += UNTAGGED_NUMBERED_ACTION
-        elif u.kind == "frag":
-            cost += UNTAGGED_ACTION_END  # the end of a cut item, or a paragraph of an item
-        else:
-            cost += UNTAGGED_ACTION_PROSE if prose else UNTAGGED_ACTION
     return cost, why
 
 
@@ -139,7 +132,11 @@ Emissions = list[tuple[float, tuple[Reason, ...]]]  # per column 1..3
 
 
 def _untagged_end(u: Unit, col: int, prose: bool) -> float:
-    """What ``_emission`` charged ``u`` in ``col`` for ending its item without a tag."""
+    """The cost of ``u`` ending its item in ``col`` without a ministry tag.
+
+    Commitments and actions end in a tag; untagged action items are common in
+    sections 4 and 6, so there it is weaker evidence.
+    """
     if not u.complete or u.tagged or u.kind not in ("item", "frag", "row"):
         return 0.0
     if col == 1:
@@ -174,6 +171,9 @@ def _transitions(
     col, mask, first_page, reached, numbers = prev
     kind = u.kind
     is_frag = kind == "frag"
+    # the unit before ended its item, unless this one is a paragraph of the same item
+    prev_end = _untagged_end(prev_unit, col, prose)
+    continues_item = is_frag and prev_unit.complete
     out: list[tuple[State, Step]] = []
     for brk in (False, True):
         bwhy: tuple[str, ...] = ()
@@ -213,9 +213,6 @@ def _transitions(
                             else:
                                 cost += PARAGRAPH_SAME_COLUMN
                                 why += ("unmarked paragraph inside a cell",)
-                            # the unit above did not end its item after all: take back what
-                            # its missing tag cost it (the tag comes at the item's real end)
-                            cost -= _untagged_end(prev_unit, c, prose)
                     elif not (mask & bit and not mask & _span(col + 1, c - 1)):
                         # (an open column continuing on this page after a break costs nothing)
                         cost += UNMARKED_COLUMN_START
@@ -243,6 +240,8 @@ def _transitions(
             if first_page and not brk and c == 3 and reached < 2:
                 cost += COLUMN_2_SKIPPED
                 why += ("column 2 (status) is empty",)
+            if prev_end and not (continues_item and c == col and not brk):
+                cost += prev_end
             e, ewhy = emissions[c - 1]
             cost += e
             if ewhy:
@@ -264,9 +263,10 @@ def _transitions(
     return out
 
 
-def final_cost(state: State) -> tuple[float, list[str]]:
-    _, mask, _, reached, _ = state
-    cost, why = 0.0, []
+def final_cost(state: State, last: Unit, prose: bool) -> tuple[float, list[str]]:
+    """What the end of the row costs in ``state``, after its ``last`` unit."""
+    col, mask, _, reached, _ = state
+    cost, why = _untagged_end(last, col, prose), []
     if mask:
         cost += UNFINISHED_AT_END
         why.append("a column ends without closing its last item")
@@ -293,17 +293,24 @@ class TransitionCache:
     trials of a row differ in one unit only.
     """
 
-    moves: dict[tuple[State, UnitKey, UnitKey], list[tuple[State, Step]]] = field(default_factory=dict)
+    moves: dict[tuple[UnitKey, UnitKey], dict[State, list[tuple[State, Step]]]] = field(default_factory=dict)
     emissions: dict[UnitKey, Emissions] = field(default_factory=dict)
 
-    def get(self, s: State, units: list[Unit], i: int, prose: bool) -> list[tuple[State, Step]]:
-        u, ku, kp = units[i], _key(units[i]), _key(units[i - 1])
-        moves = self.moves.get((s, ku, kp))
-        if moves is None:
-            emissions = self.emissions.get(ku)
-            if emissions is None:
-                emissions = self.emissions[ku] = [_emission(u, c, prose) for c in (1, 2, 3)]
-            moves = self.moves[(s, ku, kp)] = _transitions(s, u, units[i - 1], prose, emissions)
+    def step(self, units: list[Unit], i: int, prose: bool) -> Callable[[State], list[tuple[State, Step]]]:
+        """The moves into unit ``i`` from any state, looked up or computed once."""
+        u, prev = units[i], units[i - 1]
+        ku = _key(u)
+        table = self.moves.setdefault((ku, _key(prev)), {})
+        emissions = self.emissions.get(ku)
+        if emissions is None:
+            emissions = self.emissions[ku] = [_emission(u, c, prose) for c in (1, 2, 3)]
+
+        def moves(s: State) -> list[tuple[State, Step]]:
+            found = table.get(s)
+            if found is None:
+                found = table[s] = _transitions(s, u, prev, prose, emissions)
+            return found
+
         return moves
 
 
@@ -326,8 +333,9 @@ def assign_columns(
         cur: dict[State, float] = {}
         ptr: dict[State, tuple[State, Step]] = {}
         step_edges: list[tuple[State, State, float]] = []
+        moves = cache.step(units, i, prose)
         for s, a in alpha[-1].items():
-            for t, step in cache.get(s, units, i, prose):
+            for t, step in moves(s):
                 if with_margins:
                     step_edges.append((s, t, step.cost))
                 c = a + step.cost
@@ -340,7 +348,7 @@ def assign_columns(
         edges.append(step_edges)
     # backward: best cost from each state to the end
     beta: list[dict[State, float]] = [{} for _ in range(n)]
-    beta[n - 1] = {s: final_cost(s)[0] for s in alpha[n - 1]}
+    beta[n - 1] = {s: final_cost(s, units[-1], prose)[0] for s in alpha[n - 1]}
     for i in range(n - 1 if with_margins else 0, 0, -1):
         b_prev = beta[i - 1]
         b_cur = beta[i]
@@ -367,7 +375,7 @@ def assign_columns(
             skipped.append(i)
         s = prev
     columns[0] = 1
-    reasons += final_cost(end_state)[1]
+    reasons += final_cost(end_state, units[-1], prose)[1]
     margins: list[float] = []
     for i in range(n if with_margins else 0):
         per_col = {c: INF for c in (1, 2, 3)}

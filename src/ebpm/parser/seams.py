@@ -13,7 +13,6 @@ from __future__ import annotations
 from ebpm.parser.columns import (
     BEAM,
     INF,
-    UNTAGGED_ACTION,
     Assignment,
     State,
     TransitionCache,
@@ -39,8 +38,9 @@ def _cost_from(
     cur = alpha_before
     for i in range(first, len(units)):
         nxt: dict[State, float] = {}
+        moves = cache.step(units, i, prose)
         for s, a in cur.items():
-            for t, step in cache.get(s, units, i, prose):
+            for t, step in moves(s):
                 c = a + step.cost
                 if c < nxt.get(t, INF):
                     nxt[t] = c
@@ -48,7 +48,7 @@ def _cost_from(
         if best_here >= bound:
             return INF
         cur = {t: c for t, c in nxt.items() if c <= best_here + BEAM}
-    return min(c + final_cost(s)[0] for s, c in cur.items())
+    return min(c + final_cost(s, units[-1], prose)[0] for s, c in cur.items())
 
 
 # A split must pay for itself: it invents a page break the text does not show.
@@ -157,8 +157,7 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
                     head, tail = _split(unit, k)
                     trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
                     penalty = HIDDEN_BREAK * (splits + 1)
-                    # (a later paragraph can take back at most one missing-tag charge)
-                    bound = best.cost - REPAIR_GAIN - penalty + UNTAGGED_ACTION
+                    bound = best.cost - REPAIR_GAIN - penalty
                     cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound, cache) + penalty
                     if cost < best.cost - REPAIR_GAIN:
                         trials.append((cost, tail.lines[0], trial_units))
