@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from ebpm.sources.normalize import compact
 
-GENERIC_OWNERS = frozenset({"関係府省", "関係府省庁", "関係省庁", "全府省", "関係地方公共団体", "内閣官房"})
+# owners that are not one ministry; 全省庁 (9977) is written once for 全府省
+GENERIC_OWNERS = frozenset(
+    {"関係府省", "関係府省庁", "関係省庁", "全府省", "全省庁", "関係地方公共団体", "内閣官房"}
+)
 
 _TAG = re.compile(r"【([^【】]*)】")
 _REPOST = re.compile(r"[（(]\s*再\s*掲\s*[）)]")
@@ -23,21 +26,35 @@ class Tags:
     other: list[str]
 
 
-def _resolve(part: str, known: Set[str]) -> str | None:
+def _resolve(part: str, known: Set[str]) -> list[str]:
+    """The owners one tag entry names: itself, or the abbreviations run together in it."""
     if part in known or part in GENERIC_OWNERS:
-        return part
+        return [part]
     m = _GLUED_FOOTNOTE.match(part)  # 【ＩＴ37】: a footnote number glued inside the tag
     if m and (m.group(1) in known or m.group(1) in GENERIC_OWNERS):
-        return m.group(1)
-    return None
+        return [m.group(1)]
+    return _segment(part, known)
+
+
+def _segment(part: str, known: Set[str]) -> list[str]:
+    """``文経`` → [文, 経]: an entry that is two or more abbreviations missing their 、 (16261)."""
+    best: dict[int, list[str]] = {0: []}
+    for end in range(1, len(part) + 1):
+        for start in range(end):
+            piece = part[start:end]
+            if start in best and piece in known and end not in best:
+                best[end] = [*best[start], piece]
+    found = best.get(len(part), [])
+    return found if len(found) >= 2 else []
 
 
 def parse_tags(text: str, known: Set[str]) -> Tags:
     """Split every ``【…】`` in ``text`` into ministries and other bracketed text.
 
     ``known`` holds the NFKC, space-free abbreviations of the ministry list. A
-    tag counts as a ministry tag only if every non-empty part resolves; anything
-    else (``【ＩＳＳ延⻑期間】``, ``【2021年度】``) is kept as text.
+    tag whose entries all fail to resolve (``【ＩＳＳ延⻑期間】``, ``【2021年度】``)
+    is kept as text; in a ministry tag, an entry that does not resolve is kept
+    as text too, so that no owner is silently dropped.
     """
     ministries: list[str] = []
     other: list[str] = []
@@ -45,12 +62,16 @@ def parse_tags(text: str, known: Set[str]) -> Tags:
         body = compact(m.group(1))
         parts = [p for p in re.split(r"[、,・]", body) if p]
         resolved = [_resolve(p, known) for p in parts]
-        if parts and all(r is not None for r in resolved):
-            for r in resolved:
-                if r is not None and r not in ministries:
-                    ministries.append(r)
-        elif body:
-            other.append(m.group(1).strip())
+        if not any(resolved):
+            if body:
+                other.append(m.group(1).strip())
+            continue
+        for part, owners in zip(parts, resolved, strict=True):
+            if not owners:
+                other.append(part)
+            for owner in owners:
+                if owner not in ministries:
+                    ministries.append(owner)
     return Tags(ministries=ministries, other=other)
 
 
