@@ -1,4 +1,4 @@
-"""The ``ebpm`` command line."""
+"""Building and exporting the knowledge base: ``ingest``, ``export``, ``about``."""
 
 from __future__ import annotations
 
@@ -9,34 +9,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ebpm.cli.common import DbOption, app, console, err, fail, load
 from ebpm.export.graph_csv import ENCODINGS, write_csv
 from ebpm.export.graph_json import to_json
 from ebpm.parser.document import StructureError
 from ebpm.services.ingest import Summary, ingest
 from ebpm.sources.corpus import BUNDLED_LICENCE, BUNDLED_SOURCE, CorpusError
 from ebpm.store import knowledge_base
-from ebpm.store.knowledge_base import KnowledgeBaseError
-
-app = typer.Typer(
-    help="ebpm: the Integrated Innovation Strategy 2023 (統合イノベーション戦略2023) as a policy graph.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # never break a path or message mid-word
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--db", help="Knowledge base file (default: $EBPM_DB, else ./ebpm.sqlite).", show_default=False
-    ),
-]
-
-INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "store"]
 
 
 class ExportFormat(StrEnum):
@@ -44,9 +26,7 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "store"]
 
 
 def _print_summary(summary: Summary, db: Path) -> None:
@@ -97,9 +77,9 @@ def ingest_command(
         try:
             _, summary = ingest(path, target, step)
         except (CorpusError, StructureError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         except OSError as exc:
-            raise _fail(f"{target}: cannot write the knowledge base ({exc.strerror or exc})") from None
+            raise fail(f"{target}: cannot write the knowledge base ({exc.strerror or exc})") from None
         progress.update(task, completed=len(INGEST_STEPS))
     _print_summary(summary, target)
     if summary.missing:
@@ -125,11 +105,8 @@ def export_command(
 ) -> None:
     """Write the policy graph as JSON (schemas/policy-graph.schema.json) or CSV tables."""
     if encoding not in ENCODINGS:
-        raise _fail(f"--encoding: {encoding!r} is not one of {', '.join(ENCODINGS)}")
-    try:
-        doc = knowledge_base.read(knowledge_base.resolve_path(db))
-    except KnowledgeBaseError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(f"--encoding: {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    doc = load(db)
     if format is ExportFormat.json:
         payload = json.dumps(to_json(doc), ensure_ascii=False, indent=1)
         if output is None:
@@ -140,7 +117,7 @@ def export_command(
         return
     folder = output or Path("ebpm-export")
     if folder.exists() and not folder.is_dir():
-        raise _fail(f"{folder}: CSV export writes a folder of tables, but this is a file")
+        raise fail(f"{folder}: CSV export writes a folder of tables, but this is a file")
     files = write_csv(doc, folder, encoding)
     err.print(f"wrote {len(files)} tables to {folder}/: " + ", ".join(p.name for p in files))
 
@@ -152,7 +129,7 @@ def _write_atomic(path: Path, text: str) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _fail(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 @app.command("about")
@@ -160,7 +137,3 @@ def about_command() -> None:
     """Show the source and licence of the bundled strategy document."""
     console.print(f"source:  {BUNDLED_SOURCE}")
     console.print(f"licence: {BUNDLED_LICENCE}")
-
-
-if __name__ == "__main__":
-    app()

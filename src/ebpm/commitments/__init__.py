@@ -1,0 +1,1 @@
+"""Commitments: deadlines of actions, each ministry's list, and re-posted items."""
