@@ -26,7 +26,7 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "store"]
+INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "index", "store"]
 
 
 def _print_summary(summary: Summary, db: Path) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from ebpm.model import Document
 from ebpm.parser.document import parse_document
 from ebpm.parser.measures import LOW_CONFIDENCE
+from ebpm.search.documents import search_documents
+from ebpm.search.index import index_rows
 from ebpm.sources.corpus import read_source
 from ebpm.store import knowledge_base
 
@@ -66,6 +68,8 @@ def ingest(source: Path | None, db: Path, progress: Progress | None = None) -> t
     step("read")
     src = read_source(source)
     doc = parse_document(src.text, src.path, src.sha256, step)
+    step("index")
+    rows = index_rows(search_documents(doc))
     step("store")
-    knowledge_base.write(doc, db)
+    knowledge_base.write(doc, db, rows)
     return doc, summarize(doc, src.text, src.encoding)

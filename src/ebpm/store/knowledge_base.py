@@ -52,8 +52,9 @@ def _engine(path: Path) -> Engine:
     return create_engine(f"sqlite:///{path}")
 
 
-def write(doc: Document, path: Path) -> None:
-    """Store ``doc`` at ``path``, replacing any previous knowledge base atomically."""
+def write(doc: Document, path: Path, extra: dict[Table, list[dict[str, Any]]] | None = None) -> None:
+    """Store ``doc`` (and ``extra`` rows, e.g. the search index) at ``path``, replacing any
+    previous knowledge base atomically."""
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -70,9 +71,8 @@ def write(doc: Document, path: Path) -> None:
     try:
         t.metadata.create_all(engine)
         with engine.begin() as conn:
-            for table, rows in _rows(doc).items():
-                if rows:
-                    conn.execute(insert(table), rows)
+            for table, rows in {**_rows(doc), **(extra or {})}.items():
+                _insert(conn, table, rows)
         engine.dispose()
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
@@ -82,6 +82,25 @@ def write(doc: Document, path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+BULK = 5000  # rows above which the driver's executemany takes plain tuples
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``; large batches of plain values skip SQLAlchemy's per-row processing."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    plain = all(isinstance(v, (str, int, float)) or v is None for v in rows[0].values())
+    if len(rows) < BULK or not plain:
+        conn.execute(insert(table), rows)
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', [tuple(r[c] for c in columns) for r in rows]
+    )
 
 
 def _flat(obj: Any, skip: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:

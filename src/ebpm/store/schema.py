@@ -8,7 +8,20 @@ first question users ask.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
 
 metadata = MetaData()
 
@@ -156,4 +169,40 @@ messages = Table(
     Column("position", Integer, primary_key=True),
     Column("kind", String, nullable=False),  # warning | missing
     Column("text", Text, nullable=False),
+)
+
+
+# The search index, built at ingest (ebpm.search.index): documents and BM25 postings of
+# their SudachiPy words, and an FTS5 trigram index of their text for what the words miss.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("doc", Integer, primary_key=True),
+    Column("id", String, nullable=False, unique=True),
+    Column("kind", String, nullable=False, index=True),
+    Column("section", String, nullable=False),
+    Column("ministries", JSON, nullable=False),
+    Column("line_start", Integer, nullable=False),
+    Column("line_end", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("measure_id", String),
+    Column("due", String),
+    Column("length_words", Integer, nullable=False),
+)
+
+search_postings = Table(
+    "search_postings",
+    metadata,
+    Column("term", String, primary_key=True),
+    Column("doc", Integer, primary_key=True),
+    Column("tf", Integer, nullable=False),
+)
+
+# An FTS5 virtual table: created by raw DDL after the others, described here (outside
+# ``metadata``) only so that rows can be inserted and selected through SQLAlchemy.
+search_trigrams = Table("search_trigrams", MetaData(), Column("rowid", Integer), Column("text", Text))
+event.listen(
+    metadata,
+    "after_create",
+    DDL("CREATE VIRTUAL TABLE search_trigrams USING fts5(text, tokenize='trigram', detail='column')"),  # type: ignore[no-untyped-call]
 )

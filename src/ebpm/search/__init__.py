@@ -1,0 +1,1 @@
+"""Japanese search over everything the parser extracted."""

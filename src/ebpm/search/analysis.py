@@ -1,0 +1,64 @@
+"""Text analysis for search: SudachiPy words in normalized form, plus character bigrams.
+
+Words come from SudachiPy (core dictionary, shipped in the sudachidict-core
+package) in split mode A, as normalized forms, so that 組み合わせ/組合せ and
+ＡＩ/AI meet. Character bigrams of the space-free text are the fallback for
+what the dictionary does not know and for words the extractor wrapped.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from sudachipy import Dictionary, SplitMode, Tokenizer
+
+from ebpm.sources.normalize import normalize
+
+# parts of speech that carry no topic, and normalized forms too common to mean anything
+_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+_STOP = frozenset(
+    {"為る", "有る", "居る", "成る", "出来る", "事", "物", "為", "等", "様", "所", "其の", "此の"}
+)
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Dictionary:
+    return Dictionary(dict="core")
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> Tokenizer:
+    return _dictionary().tokenizer(mode=SplitMode.A)
+
+
+@lru_cache(maxsize=4096)
+def _skipped(pos_id: int) -> bool:
+    """Whether a part-of-speech id names a part of speech that carries no topic."""
+    return bool(_dictionary().pos_of(pos_id)[0] in _SKIP_POS)
+
+
+def fold(text: str) -> str:
+    """The matching form: normalized (NFKC, radicals, spacing) and lower-cased."""
+    return normalize(text).lower()
+
+
+def words(text: str) -> list[str]:
+    """Content words of ``text`` in their normalized forms."""
+    out: list[str] = []
+    for m in tokenizer().tokenize(fold(text)):
+        if _skipped(m.part_of_speech_id()):
+            continue
+        form = m.normalized_form().lower()
+        if form not in _STOP and not _PUNCT.fullmatch(form):
+            out.append(form)
+    return out
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams of the folded text with spaces and punctuation removed."""
+    compact = _PUNCT.sub("", fold(text))
+    if len(compact) == 1:
+        return [compact]
+    return [compact[i : i + 2] for i in range(len(compact) - 1)]

@@ -1,0 +1,382 @@
+"""The search index: built at ingest into the knowledge base, queried with BM25.
+
+Two scores are added: BM25 over SudachiPy words (what the query means) and
+SQLite FTS5's BM25 over character trigrams (what it spells: the fallback for
+words the dictionary does not know and for words the extractor wrapped).
+Queries are expanded with the glossary (ＡＩ ↔ 人工知能) and with a few policy
+synonyms, at lower weights than the words typed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import text as sql
+
+from ebpm.search.analysis import fold, words
+from ebpm.search.documents import KINDS, SearchDoc
+from ebpm.search.synonyms import GROUPS
+from ebpm.sources.normalize import RADICALS_SUPPLEMENT
+from ebpm.store import schema as t
+
+K1, B = 1.2, 0.75
+TRIGRAM_WEIGHT = 1.0  # FTS5's trigram BM25, scaled to the words' BM25
+MAX_TRIGRAMS = 48  # of one query
+EXPANSION_WEIGHT = 0.6
+SYNONYM_WEIGHT = 0.5
+# the glossary and footnotes explain terms; the rows and items say what is done about them
+KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85}
+ROW_FROM_ACTION = 0.2
+ACTION_FROM_ROW = 0.2
+MAX_QUERY = 500  # characters
+SNIPPET = 90  # characters around the first match
+
+
+class QueryError(ValueError):
+    """A query or filter that cannot be searched, with a message for the user."""
+
+
+def index_rows(docs: list[SearchDoc]) -> dict[Any, list[dict[str, Any]]]:
+    """Rows of the search tables for ``docs`` (written by the store with the rest of the graph)."""
+    doc_rows: list[dict[str, Any]] = []
+    postings: list[dict[str, Any]] = []
+    trigrams: list[dict[str, Any]] = []
+    for n, d in enumerate(docs):
+        w = Counter(words(d.text))
+        doc_rows.append(
+            {
+                "doc": n,
+                "id": d.id,
+                "kind": d.kind,
+                "section": d.section,
+                "ministries": list(d.ministries),
+                "line_start": d.line_start,
+                "line_end": d.line_end,
+                "text": d.text,
+                "measure_id": d.measure_id,
+                "due": d.due.isoformat() if d.due else None,
+                "length_words": sum(w.values()),
+            }
+        )
+        postings += [{"term": term, "doc": n, "tf": tf} for term, tf in w.items()]
+        trigrams.append({"rowid": n, "text": _compact(d.text)})
+    return {t.search_docs: doc_rows, t.search_postings: postings, t.search_trigrams: trigrams}
+
+
+def _compact(text: str) -> str:
+    """The folded text without spaces or punctuation, as the trigram index sees it."""
+    return re.sub(r"[\s\W_]+", "", fold(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    kind: str
+    section: str
+    line_start: int
+    line_end: int
+    score: float
+    snippet: str  # the raw text around the match, matched words in <mark>…</mark>
+    measure_id: str | None
+    ministries: tuple[str, ...]
+    due: str | None
+
+
+@dataclass(slots=True)
+class Results:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    doc: int
+    id: str
+    kind: str
+    section: str
+    ministries: tuple[str, ...]
+    line_start: int
+    line_end: int
+    text: str
+    measure_id: str | None
+    due: str | None
+    length: int
+
+
+def _display_fold(text: str) -> str:
+    """Per-character NFKC + lower case, so that offsets in the result are offsets in ``text``."""
+    out = []
+    for ch in text.translate(RADICALS_SUPPLEMENT):
+        f = unicodedata.normalize("NFKC", ch).lower()
+        out.append(f if len(f) == 1 else ch)
+    return "".join(out)
+
+
+class SearchIndex:
+    """Searches the index stored in one knowledge base; the documents are held in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self._engine: Engine = create_engine(f"sqlite:///{path}")
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.search_docs).order_by(t.search_docs.c.doc)).all()
+        self.docs = [
+            _Doc(
+                r.doc,
+                r.id,
+                r.kind,
+                r.section,
+                tuple(r.ministries),
+                r.line_start,
+                r.line_end,
+                r.text,
+                r.measure_id,
+                r.due,
+                r.length_words,
+            )
+            for r in rows
+        ]
+        n = max(1, len(self.docs))
+        self._avg = sum(d.length for d in self.docs) / n or 1.0
+        self.sections = sorted({d.section for d in self.docs if d.section})
+        self.ministries = sorted({m for d in self.docs for m in d.ministries})
+        self._expansions = self._glossary_expansions()
+        self._synonyms = [[fold(s) for s in group] for group in GROUPS]
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _glossary_expansions(self) -> list[tuple[str, str]]:
+        """(abbreviation, full name) pairs, folded, from the glossary: Japanese and English names."""
+        pairs: list[tuple[str, str]] = []
+        for d in self.docs:
+            if d.kind != "glossary":
+                continue
+            abbr = fold(d.id.removeprefix("gl:"))
+            rest = fold(d.text)[len(abbr) :].strip()
+            japanese = re.split(r"[（(a-z]", rest)[0].strip()
+            english = " ".join(re.findall(r"[a-z][a-z0-9 ,.&/'-]{3,}", rest)).strip()
+            for name in (japanese, english):
+                if abbr and len(abbr) >= 2 and len(name) >= 2:
+                    pairs.append((abbr, name))
+        return pairs
+
+    def _postings(self, terms: list[str]) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        p = t.search_postings
+        with self._engine.connect() as conn:
+            for term in set(terms):
+                rows = conn.execute(select(p.c.doc, p.c.tf).where(p.c.term == term))
+                out[term] = [(r.doc, r.tf) for r in rows]
+        return out
+
+    def _trigram_scores(self, folded_query: str, scores: dict[int, float]) -> None:
+        """Add FTS5's trigram BM25: every 3-character piece of the query, OR-ed."""
+        compact = re.sub(r"[\s\W_]+", "", folded_query)
+        pieces = list(dict.fromkeys(compact[i : i + 3] for i in range(len(compact) - 2)))[:MAX_TRIGRAMS]
+        if not pieces:
+            return
+        match = " OR ".join('"' + p.replace('"', '""') + '"' for p in pieces)
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sql(
+                    "SELECT rowid, bm25(search_trigrams) FROM search_trigrams WHERE search_trigrams MATCH :q"
+                ),
+                {"q": match},
+            )
+            for doc, score in rows:
+                scores[doc] += TRIGRAM_WEIGHT * -score / len(pieces)
+
+    def _expand(self, folded: str) -> list[tuple[str, float]]:
+        """Extra (text, weight) to look for: glossary names/abbreviations and synonyms."""
+        extra: list[tuple[str, float]] = []
+        for abbr, name in self._expansions:
+            if re.search(rf"(?<![a-z0-9]){re.escape(abbr)}(?![a-z0-9])", folded) and name not in folded:
+                extra.append((name, EXPANSION_WEIGHT))
+            elif name in folded and abbr not in folded:
+                extra.append((abbr, EXPANSION_WEIGHT))
+        for group in self._synonyms:
+            if any(s in folded for s in group):
+                extra += [(s, SYNONYM_WEIGHT) for s in group if s not in folded]
+        return extra
+
+    def _check(self, query: str, section: str | None, ministry: str | None, kind: str | None) -> str:
+        q = query.strip()
+        if not q:
+            raise QueryError("the query is empty: type a word or a question, e.g. 量子コンピュータ")
+        if len(q) > MAX_QUERY:
+            raise QueryError(f"the query is {len(q)} characters long; at most {MAX_QUERY} are searched")
+        if not re.sub(r"[\W_]+", "", fold(q)):
+            raise QueryError("the query has no letters or digits to search for")
+        if kind is not None and kind not in KINDS:
+            raise QueryError(f"unknown kind {kind!r}; kinds are: {', '.join(KINDS)}")
+        if section is not None and not any(
+            s == section or s.startswith(section + ".") for s in self.sections
+        ):
+            top = sorted({".".join(s.split(".")[:2]) for s in self.sections})
+            raise QueryError(f"unknown section {section!r}; sections are ids such as {', '.join(top)}")
+        if ministry is not None and fold(ministry).replace(" ", "") not in {fold(m) for m in self.ministries}:
+            raise QueryError(f"unknown ministry {ministry!r}; owners are: {'、'.join(self.ministries)}")
+        return q
+
+    def search(
+        self,
+        query: str,
+        section: str | None = None,
+        ministry: str | None = None,
+        kind: str | None = None,
+        due_by: date | None = None,
+        limit: int = 10,
+    ) -> Results:
+        """Ranked hits for ``query`` with facet counts by kind, section and ministry."""
+        q = self._check(query, section, ministry, kind)
+        folded = fold(q)
+        scores: dict[int, float] = defaultdict(float)
+        weighted: list[tuple[str, float]] = [(w, 1.0) for w in words(q)]
+        for text, weight in self._expand(folded):
+            weighted += [(w, weight) for w in words(text)]
+        self._score(weighted, scores)
+        self._trigram_scores(folded, scores)
+        self._propagate(scores)
+        wanted_ministry = fold(ministry).replace(" ", "") if ministry else None
+        matched = [
+            (score * KIND_PRIOR.get(self.docs[n].kind, 1.0), self.docs[n])
+            for n, score in scores.items()
+            if self._keep(self.docs[n], section, wanted_ministry, kind, due_by)
+        ]
+        matched.sort(key=lambda sd: (-sd[0], sd[1].doc))
+        # what the user typed weighs more than what the expansions added
+        marks = {w: weight for w, weight in reversed(weighted)}
+        marks.update({g: 1.0 for g in re.split(r"[\s\W_]+", folded) if g})
+        hits = [self._hit(d, score, marks) for score, d in matched[: max(0, limit)]]
+        return Results(q, len(matched), hits, self._facets([d for _, d in matched]))
+
+    def _score(self, weighted: list[tuple[str, float]], scores: dict[int, float]) -> None:
+        n_docs = len(self.docs)
+        postings = self._postings([term for term, _ in weighted])
+        weights: dict[str, float] = {}
+        for term, weight in weighted:
+            weights[term] = max(weights.get(term, 0.0), weight)
+        for term, weight in weights.items():
+            plist = postings.get(term, [])
+            if not plist:
+                continue
+            idf = math.log(1 + (n_docs - len(plist) + 0.5) / (len(plist) + 0.5))
+            for doc, tf in plist:
+                length = self.docs[doc].length
+                scores[doc] += weight * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self._avg))
+
+    def _propagate(self, scores: dict[int, float]) -> None:
+        """A row shares in its best action's score, and its actions in the row's.
+
+        The row (commitment and status) and its actions answer the same question
+        from two sides; each is worth showing when the other matches well.
+        """
+        best_action: dict[str, float] = {}
+        for n, score in scores.items():
+            d = self.docs[n]
+            if d.measure_id is not None:
+                best_action[d.measure_id] = max(best_action.get(d.measure_id, 0.0), score)
+        row_scores = {self.docs[n].id: score for n, score in scores.items() if self.docs[n].kind == "measure"}
+        for n in list(scores):
+            d = self.docs[n]
+            if d.kind == "measure":
+                scores[n] += ROW_FROM_ACTION * best_action.get(d.id, 0.0)
+            elif d.measure_id is not None:
+                scores[n] += ACTION_FROM_ROW * row_scores.get(d.measure_id, 0.0)
+        for n, d in enumerate(self.docs):
+            if n not in scores and d.kind == "measure" and d.id in best_action:
+                scores[n] = ROW_FROM_ACTION * best_action[d.id]
+
+    @staticmethod
+    def _keep(
+        d: _Doc, section: str | None, ministry: str | None, kind: str | None, due_by: date | None
+    ) -> bool:
+        if kind is not None and d.kind != kind:
+            return False
+        if section is not None and not (d.section == section or d.section.startswith(section + ".")):
+            return False
+        if ministry is not None and ministry not in {fold(m) for m in d.ministries}:
+            return False
+        return not (due_by is not None and (d.due is None or date.fromisoformat(d.due) > due_by))
+
+    @staticmethod
+    def _facets(docs: list[_Doc]) -> dict[str, dict[str, int]]:
+        kinds = Counter(d.kind for d in docs)
+        sections = Counter(".".join(d.section.split(".")[:2]) for d in docs if d.section)
+        ministries = Counter(m for d in docs for m in d.ministries)
+        return {
+            "kind": dict(kinds.most_common()),
+            "section": dict(sorted(sections.items())),
+            "ministry": dict(ministries.most_common()),
+        }
+
+    @staticmethod
+    def _hit(d: _Doc, score: float, marks: dict[str, float]) -> Hit:
+        return Hit(
+            d.id,
+            d.kind,
+            d.section,
+            d.line_start,
+            d.line_end,
+            round(score, 4),
+            _snippet(d.text, marks),
+            d.measure_id,
+            d.ministries,
+            d.due,
+        )
+
+
+def _snippet(text: str, marks: dict[str, float]) -> str:
+    """About SNIPPET characters of ``text`` around the first match, every match in <mark>."""
+    flat = text.replace("\n", " ")
+    folded = _display_fold(flat)
+    spans: list[tuple[int, int]] = []
+    weight: dict[tuple[int, int], float] = {}
+    typed: dict[tuple[int, int], set[str]] = {}  # the words the user typed that a span shows
+    for m in sorted((m for m in marks if m), key=len, reverse=True):
+        for found in re.finditer(re.escape(m), folded):
+            a, b = found.span()
+            if all(b <= s or a >= e for s, e in spans):
+                spans.append((a, b))
+                weight[(a, b)] = marks[m]
+                typed[(a, b)] = {m} if marks[m] >= 1.0 else set()
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:  # adjacent matches read as one: <mark>女性研究者</mark>
+        if merged and a == merged[-1][1]:
+            last = merged.pop()
+            weight[(last[0], b)] = max(weight[last], weight[(a, b)])
+            typed[(last[0], b)] = typed[last] | typed[(a, b)]
+            merged.append((last[0], b))
+        else:
+            merged.append((a, b))
+    spans = merged
+    start = 0
+    if spans:
+        # the window that shows the most matched characters, starting a little before a match
+        def shown(a: int) -> tuple[int, float]:
+            lo = max(0, a - SNIPPET // 3)
+            inside = [(s, e) for s, e in spans if s >= lo and e <= lo + SNIPPET]
+            words = set().union(*(typed[x] for x in inside)) if inside else set()
+            return len(words), sum((e - s) * weight[(s, e)] for s, e in inside)
+
+        start = max(0, max((a for a, _ in spans), key=lambda a: (shown(a), -a)) - SNIPPET // 3)
+    end = min(len(flat), start + SNIPPET)
+    out, pos = [], start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out += [flat[pos:a], "<mark>", flat[a:b], "</mark>"]
+        pos = b
+    out.append(flat[pos:end])
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(flat) else "")

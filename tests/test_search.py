@@ -1,0 +1,141 @@
+"""Search: Japanese-aware matching, ranking, filters, facets, snippets and bad queries."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ebpm.search.index import MAX_QUERY, QueryError, SearchIndex
+from ebpm.services.ingest import ingest
+from tests.conftest import Invoke
+
+LABELS = Path(__file__).parent / "data" / "labels"
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A knowledge base built by the real ingest, search index included."""
+    path = tmp_path_factory.mktemp("search") / "kb.sqlite"
+    ingest(None, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def index(kb: Path) -> SearchIndex:
+    return SearchIndex(kb)
+
+
+def ids(index: SearchIndex, query: str, **filters: object) -> list[str]:
+    return [h.id for h in index.search(query, **filters).hits]  # type: ignore[arg-type]
+
+
+def test_hits_carry_provenance(index: SearchIndex) -> None:
+    results = index.search("量子コンピュータ", limit=5)
+    assert results.total >= 5 and len(results.hits) == 5
+    scores = [h.score for h in results.hits]
+    assert scores == sorted(scores, reverse=True)
+    for h in results.hits:
+        assert h.line_start <= h.line_end and h.kind
+        assert "<mark>" in h.snippet
+        if h.kind == "action":
+            assert h.measure_id and h.id.startswith(h.measure_id + ".a")
+
+
+def test_width_case_and_kangxi_folding(index: SearchIndex) -> None:
+    assert ids(index, "ＡＩ") == ids(index, "ai") == ids(index, "AI")
+    # the text writes 大学 with the Kangxi look-alike ⼤; the query with the ordinary character
+    top = index.search("大学ファンド", limit=3).hits
+    assert top and "⼤学ファンド" in top[0].snippet.replace("<mark>", "").replace("</mark>", "")
+
+
+def test_abbreviations_expand_both_ways(index: SearchIndex) -> None:
+    # 人工知能 is the glossary's name for ＡＩ: items that only say ＡＩ are found
+    hits = index.search("人工知能", limit=20).hits
+    assert any("ＡＩ" in h.snippet and "⼈⼯知能" not in h.snippet for h in hits)
+    # the English full name finds the abbreviation the text uses
+    assert any("ＤＦＦＴ" in h.snippet for h in index.search("Data Free Flow with Trust", limit=10).hits)
+
+
+def test_synonyms_reach_words_not_in_the_query(index: SearchIndex) -> None:
+    hits = index.search("ベンチャー支援", limit=10).hits
+    assert any("スタートアップ" in h.snippet for h in hits)
+
+
+def test_filters_and_facets(index: SearchIndex) -> None:
+    results = index.search("研究", section="2.2", ministry="文", kind="action", limit=50)
+    assert results.hits
+    for h in results.hits:
+        assert h.kind == "action" and h.section.startswith("2.2") and "文" in h.ministries
+    assert set(results.facets) == {"kind", "section", "ministry"}
+    assert results.facets["kind"] == {"action": results.total}
+    due = index.search("整備", due_by=date(2024, 3, 31), limit=50).hits
+    assert due and all(h.due is not None and h.due <= "2024-03-31" for h in due)
+
+
+@pytest.mark.parametrize(
+    ("query", "filters", "message"),
+    [
+        ("", {}, "empty"),
+        ("   ", {}, "empty"),
+        ("あ" * 2000, {}, f"at most {MAX_QUERY}"),
+        ("！？、。…", {}, "no letters or digits"),
+        ("研究", {"ministry": "XYZ"}, "unknown ministry"),
+        ("研究", {"section": "9.9"}, "unknown section"),
+        ("研究", {"kind": "table"}, "unknown kind"),
+    ],
+)
+def test_bad_queries_are_clear_errors(
+    index: SearchIndex, query: str, filters: dict[str, str], message: str
+) -> None:
+    with pytest.raises(QueryError, match=message):
+        index.search(query, **filters)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("query", ["NEAR", "OR", 'AI OR "量子" NEAR(x y) *', "'; DROP TABLE x; --", "研究*"])
+def test_query_syntax_is_just_text(index: SearchIndex, query: str) -> None:
+    index.search(query)  # FTS operators and SQL are searched as text, never executed
+
+
+@pytest.mark.parametrize("query", ['"', "*", '"*"', "()"])
+def test_syntax_alone_is_a_clear_error(index: SearchIndex, query: str) -> None:
+    with pytest.raises(QueryError, match="no letters or digits"):
+        index.search(query)
+
+
+def test_cli_search(invoke: Invoke, kb: Path) -> None:
+    out = invoke("search", "スマートシティ 都市ＯＳ", "--db", str(kb), "--json", "--limit", "3")
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    assert payload["total"] >= 3 and len(payload["hits"]) == 3
+    hit = payload["hits"][0]
+    assert {"id", "kind", "section", "line_start", "line_end", "score", "snippet"} <= set(hit)
+    assert set(payload["facets"]) == {"kind", "section", "ministry"}
+    out = invoke("search", "スマートシティ", "--db", str(kb))
+    assert out.exit_code == 0 and "スマートシティ" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["", "--json"], "empty"),
+        (["研究", "--ministry", "XYZ"], "unknown ministry"),
+        (["研究", "--due-by", "soon"], "not a date"),
+    ],
+)
+def test_cli_search_bad_input(invoke: Invoke, kb: Path, args: list[str], message: str) -> None:
+    out = invoke("search", *args, "--db", str(kb))
+    assert out.exit_code == 1 and message in out.output and "Traceback" not in out.output
+
+
+def test_recall_on_the_labelled_queries(index: SearchIndex) -> None:
+    """Floor under the figure benchmarks/search.py reports for the tuning set."""
+    queries = json.loads((LABELS / "search_queries.json").read_text(encoding="utf-8"))["queries"]
+    recalls = []
+    for q in queries:
+        hits = set(ids(index, q["query"], limit=10))
+        recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
+    assert statistics.mean(recalls) >= 0.85
