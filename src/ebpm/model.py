@@ -12,6 +12,7 @@ from typing import Literal
 HeadingLevel = Literal["chapter", "section", "group", "subsection", "item"]
 GoalKind = Literal["grand_goal", "vision", "goal"]
 IndicatorBlock = Literal["kpi", "reference", "grand_goal"]
+CellColumn = Literal["commitment", "status", "action"]
 
 
 @dataclass(slots=True)
@@ -98,6 +99,14 @@ class Measure:
     @property
     def reposted(self) -> bool:
         return self.commitment.reposted or any(c.reposted for c in self.status + self.actions)
+
+    def cells(self) -> list[tuple[CellColumn, int, Cell]]:
+        """Every cell of the row with its column and its position in that column."""
+        return [
+            ("commitment", 0, self.commitment),
+            *(("status", k, c) for k, c in enumerate(self.status)),
+            *(("action", k, c) for k, c in enumerate(self.actions)),
+        ]
 
 
 @dataclass(slots=True)

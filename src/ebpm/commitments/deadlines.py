@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from ebpm.sources.normalize import RADICALS_SUPPLEMENT
+from ebpm.sources.normalize import fold_in_place
 
 DeadlineKind = Literal["date", "range", "asap", "ongoing"]
 DueCategory = Literal["asap", "ongoing", "unspecified"]
@@ -35,11 +34,7 @@ class Deadline:
 
 def fold(text: str) -> str:
     """NFKC character by character, keeping one character for one (so offsets survive)."""
-    out = []
-    for ch in text.translate(RADICALS_SUPPLEMENT):
-        folded = unicodedata.normalize("NFKC", ch)
-        out.append(folded if len(folded) == 1 else ch)
-    return "".join(out)
+    return fold_in_place(text)
 
 
 _S = r"\s*"

@@ -29,11 +29,9 @@ class Repost:
 
 def cells(doc: Document) -> list[tuple[CellKey, Cell]]:
     """Every cell of every measure, in document order."""
-    out: list[tuple[CellKey, Cell]] = []
-    for m in doc.measures:
-        out.append(((m.id, "commitment", 0), m.commitment))
-        out += [((m.id, "status", k), c) for k, c in enumerate(m.status)]
-        out += [((m.id, "action", k), c) for k, c in enumerate(m.actions)]
+    out: list[tuple[CellKey, Cell]] = [
+        ((m.id, column, k), c) for m in doc.measures for column, k, c in m.cells()
+    ]
     return sorted(out, key=lambda kc: kc[1].line_start)
 
 

@@ -16,10 +16,7 @@ ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
 def _tables(doc: Document) -> dict[str, tuple[list[str], Iterable[list[Any]]]]:
     def cells() -> Iterable[list[Any]]:
         for m in doc.measures:
-            parts = [("commitment", 0, m.commitment)]
-            parts += [("status", k, c) for k, c in enumerate(m.status)]
-            parts += [("action", k, c) for k, c in enumerate(m.actions)]
-            for column, k, c in parts:
+            for column, k, c in m.cells():
                 yield [
                     m.id,
                     m.section,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,7 +23,7 @@ from sqlalchemy import text as sql
 from ebpm.search.analysis import fold, words
 from ebpm.search.documents import KINDS, SearchDoc
 from ebpm.search.synonyms import GROUPS
-from ebpm.sources.normalize import RADICALS_SUPPLEMENT
+from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
 
 K1, B = 1.2, 0.75
@@ -111,15 +110,6 @@ class _Doc:
     measure_id: str | None
     due: str | None
     length: int
-
-
-def _display_fold(text: str) -> str:
-    """Per-character NFKC + lower case, so that offsets in the result are offsets in ``text``."""
-    out = []
-    for ch in text.translate(RADICALS_SUPPLEMENT):
-        f = unicodedata.normalize("NFKC", ch).lower()
-        out.append(f if len(f) == 1 else ch)
-    return "".join(out)
 
 
 class SearchIndex:
@@ -339,7 +329,7 @@ class SearchIndex:
 def _snippet(text: str, marks: dict[str, float]) -> str:
     """About SNIPPET characters of ``text`` around the first match, every match in <mark>."""
     flat = text.replace("\n", " ")
-    folded = _display_fold(flat)
+    folded = fold_in_place(flat, lower=True)
     spans: list[tuple[int, int]] = []
     weight: dict[tuple[int, int], float] = {}
     typed: dict[tuple[int, int], set[str]] = {}  # the words the user typed that a span shows

@@ -74,3 +74,18 @@ def join_wrapped(parts: list[str]) -> str:
             out += " "
         out += piece
     return out
+
+
+def fold_in_place(text: str, lower: bool = False) -> str:
+    """NFKC (and the radicals map) character by character, one character for one.
+
+    Unlike :func:`normalize`, every offset in the result is an offset in
+    ``text``, so a match found in the folded text marks the raw text as written.
+    """
+    out = []
+    for ch in text.translate(RADICALS_SUPPLEMENT):
+        folded = unicodedata.normalize("NFKC", ch).translate(POST_NFKC)
+        if lower:
+            folded = folded.lower()
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)

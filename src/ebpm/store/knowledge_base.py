@@ -124,15 +124,9 @@ def _runs(coverage: dict[int, str]) -> list[dict[str, Any]]:
     return runs
 
 
-def _cells(m: Measure) -> Iterable[tuple[str, int, Cell]]:
-    yield "commitment", 0, m.commitment
-    yield from (("status", k, c) for k, c in enumerate(m.status))
-    yield from (("action", k, c) for k, c in enumerate(m.actions))
-
-
 def _rows(doc: Document) -> dict[Table, list[dict[str, Any]]]:
     meta = {"source": doc.source, "sha256": doc.sha256, "line_count": str(doc.line_count)}
-    cells = [(m, column, k, c) for m in doc.measures for column, k, c in _cells(m)]
+    cells = [(m, column, k, c) for m in doc.measures for column, k, c in m.cells()]
     return {
         t.document: [{"key": k, "value": v} for k, v in meta.items()],
         t.headings: _numbered(doc.headings),
