@@ -139,3 +139,14 @@ def test_recall_on_the_labelled_queries(index: SearchIndex) -> None:
         hits = set(ids(index, q["query"], limit=10))
         recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
     assert statistics.mean(recalls) >= 0.85
+
+
+def test_long_texts_are_tokenized_in_pieces() -> None:
+    """SudachiPy refuses more than 49,149 bytes at once; a long document or query must not fail."""
+    from ebpm.search.analysis import MAX_CHUNK_BYTES, _chunks, words
+
+    text = "量子技術の研究開発を推進する。" * 5000 + "\n" + "あ" * 40_000
+    pieces = _chunks(text)
+    assert "".join(pieces) == text
+    assert all(len(p.encode()) <= MAX_CHUNK_BYTES for p in pieces)
+    assert words(text).count("量子") == 5000

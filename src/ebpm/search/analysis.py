@@ -21,6 +21,7 @@ _STOP = frozenset(
     {"為る", "有る", "居る", "成る", "出来る", "事", "物", "為", "等", "様", "所", "其の", "此の"}
 )
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+MAX_CHUNK_BYTES = 16_000  # well under SudachiPy's limit of 49,149 bytes per call
 
 
 @lru_cache(maxsize=1)
@@ -47,12 +48,32 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Content words of ``text`` in their normalized forms."""
     out: list[str] = []
-    for m in tokenizer().tokenize(fold(text)):
-        if _skipped(m.part_of_speech_id()):
-            continue
-        form = m.normalized_form().lower()
-        if form not in _STOP and not _PUNCT.fullmatch(form):
-            out.append(form)
+    for chunk in _chunks(fold(text)):
+        for m in tokenizer().tokenize(chunk):
+            if _skipped(m.part_of_speech_id()):
+                continue
+            form = m.normalized_form().lower()
+            if form not in _STOP and not _PUNCT.fullmatch(form):
+                out.append(form)
+    return out
+
+
+def _chunks(text: str) -> list[str]:
+    """Pieces under SudachiPy's input limit (49,149 bytes), cut after a sentence or a line."""
+    if len(text.encode()) <= MAX_CHUNK_BYTES:
+        return [text]
+    out: list[str] = []
+    current = ""
+    for piece in re.split(r"(?<=[。\n])", text):
+        if len((current + piece).encode()) > MAX_CHUNK_BYTES and current:
+            out.append(current)
+            current = ""
+        while len(piece.encode()) > MAX_CHUNK_BYTES:  # one sentence longer than the limit
+            out.append(piece[: MAX_CHUNK_BYTES // 4])  # 4 bytes per character at most
+            piece = piece[MAX_CHUNK_BYTES // 4 :]
+        current += piece
+    if current:
+        out.append(current)
     return out
 
 
