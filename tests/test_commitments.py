@@ -35,6 +35,13 @@ def test_one_ministry(doc: Document) -> None:
         assert ("文" in action.ministries) or (r.inherited and "文" in m.commitment.ministries)
 
 
+def test_one_section(doc: Document) -> None:
+    """Which commitments does 文 own in 2.2.(1), and what did it promise to do next?"""
+    rows = list_commitments(doc, ministry="文", section="2.2.1")
+    assert rows and all(r.section.startswith("2.2.1.") and r.ministry == "文" for r in rows)
+    assert all(r.line_start >= 9557 for r in rows)  # provenance: lines of the bundled file
+
+
 def test_due_by_and_overdue(doc: Document) -> None:
     by = list_commitments(doc, due_by=date(2024, 3, 31))
     assert by and all(r.due is not None and r.due <= date(2024, 3, 31) for r in by)
@@ -91,6 +98,7 @@ def test_cli_commitments(invoke: Invoke, kb_file: Path) -> None:
         (["--due-by", "2024-13-01"], "not a date"),
         (["--overdue-as-of", "tomorrow"], "not a date"),
         (["--json", "--csv"], "choose one"),
+        (["--section", "9.9"], "no measure rows under section"),
     ],
 )
 def test_cli_commitments_bad_input(invoke: Invoke, kb_file: Path, args: list[str], message: str) -> None:

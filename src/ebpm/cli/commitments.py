@@ -15,6 +15,7 @@ from ebpm.cli.common import DbOption, app, console, fail, load
 from ebpm.commitments.listing import (
     Commitment,
     UnknownMinistryError,
+    UnknownSectionError,
     counts_by_ministry,
     counts_by_year,
     list_commitments,
@@ -61,6 +62,7 @@ def commitments_command(
     ministry: Annotated[
         str | None, typer.Option(help="Owner abbreviation as in the tags, e.g. 文 or 科技.")
     ] = None,
+    section: Annotated[str | None, typer.Option(help="Only rows under this heading id, e.g. 2.2.1.")] = None,
     due_by: Annotated[
         str | None, typer.Option(help="Only actions due on or before this date (YYYY-MM-DD).")
     ] = None,
@@ -77,9 +79,9 @@ def commitments_command(
     doc = load(db)
     try:
         rows = list_commitments(
-            doc, ministry, _date(due_by, "--due-by"), _date(overdue_as_of, "--overdue-as-of")
+            doc, ministry, _date(due_by, "--due-by"), _date(overdue_as_of, "--overdue-as-of"), section
         )
-    except UnknownMinistryError as exc:
+    except (UnknownMinistryError, UnknownSectionError) as exc:
         raise fail(str(exc)) from None
     records = [_record(r) for r in rows]
     if as_json:

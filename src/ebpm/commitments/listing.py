@@ -18,6 +18,14 @@ class UnknownMinistryError(ValueError):
     """A ministry abbreviation that the strategy does not use."""
 
 
+class UnknownSectionError(ValueError):
+    """A heading id under which there are no measure rows."""
+
+
+def _under(section: str, prefix: str) -> bool:
+    return section == prefix or section.startswith(prefix + ".")
+
+
 @dataclass(frozen=True, slots=True)
 class Commitment:
     ministry: str
@@ -56,19 +64,25 @@ def list_commitments(
     ministry: str | None = None,
     due_by: date | None = None,
     overdue_as_of: date | None = None,
+    section: str | None = None,
 ) -> list[Commitment]:
     """Actions per owning ministry, sorted by due date (then asap, ongoing, unspecified).
 
     An action without a tag of its own is listed under its row's owners. With
     ``due_by`` only actions due on or before that date are kept; with
-    ``overdue_as_of`` only those whose due date has passed by then.
+    ``overdue_as_of`` only those whose due date has passed by then; with ``section``
+    only rows under that heading (``2.2.1`` takes 2.2.1.1, 2.2.1.2, …).
     """
     wanted = compact(ministry) if ministry else None
     if wanted is not None and wanted not in owners(doc):
         known = "、".join(sorted(owners(doc)))
         raise UnknownMinistryError(f"unknown ministry {ministry!r}; the strategy's owners are: {known}")
+    if section is not None and not any(_under(m.section, section) for m in doc.measures):
+        raise UnknownSectionError(f"no measure rows under section {section!r}; ids look like 2.2 or 2.2.1")
     rows: list[Commitment] = []
     for m in doc.measures:
+        if section is not None and not _under(m.section, section):
+            continue
         for k, action in enumerate(m.actions):
             if action.text.strip() in ("―", "－"):
                 continue  # an empty cell
