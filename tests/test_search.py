@@ -150,3 +150,12 @@ def test_long_texts_are_tokenized_in_pieces() -> None:
     assert "".join(pieces) == text
     assert all(len(p.encode()) <= MAX_CHUNK_BYTES for p in pieces)
     assert words(text).count("量子") == 5000
+
+
+def test_a_knowledge_base_without_an_index_is_a_clear_error(invoke: Invoke, tmp_path: Path) -> None:
+    import sqlite3
+
+    old = tmp_path / "old.sqlite"
+    sqlite3.connect(old).execute("CREATE TABLE document (key TEXT, value TEXT)")
+    out = invoke("search", "研究", "--db", str(old))
+    assert out.exit_code == 1 and "no search index" in out.output and "Traceback" not in out.output

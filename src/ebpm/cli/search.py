@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ebpm.cli.common import DbOption, app, console, fail
 from ebpm.search.documents import KINDS
-from ebpm.search.index import QueryError, SearchIndex
+from ebpm.search.index import IndexMissingError, QueryError, SearchIndex
 from ebpm.store import knowledge_base
 
 
@@ -44,7 +44,10 @@ def search_command(
     path = knowledge_base.resolve_path(db)
     if not path.exists():
         raise fail(f"{path}: no knowledge base here; run `ebpm ingest` first")
-    index = SearchIndex(path)
+    try:
+        index = SearchIndex(path)
+    except IndexMissingError as exc:
+        raise fail(str(exc)) from None
     try:
         results = index.search(query, section=section, ministry=ministry, kind=kind, due_by=due, limit=limit)
     except QueryError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy import text as sql
+from sqlalchemy.exc import SQLAlchemyError
 
 from ebpm.search.analysis import fold, words
 from ebpm.search.documents import KINDS, SearchDoc
@@ -41,6 +42,10 @@ SNIPPET = 90  # characters around the first match
 
 class QueryError(ValueError):
     """A query or filter that cannot be searched, with a message for the user."""
+
+
+class IndexMissingError(RuntimeError):
+    """The knowledge base holds no search index (built by an older ebpm, or not an ebpm file)."""
 
 
 def index_rows(docs: list[SearchDoc]) -> dict[Any, list[dict[str, Any]]]:
@@ -117,8 +122,14 @@ class SearchIndex:
 
     def __init__(self, path: Path) -> None:
         self._engine: Engine = create_engine(f"sqlite:///{path}")
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(t.search_docs).order_by(t.search_docs.c.doc)).all()
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(t.search_docs).order_by(t.search_docs.c.doc)).all()
+        except SQLAlchemyError:
+            self._engine.dispose()
+            raise IndexMissingError(
+                f"{path}: no search index in this knowledge base; run `ebpm ingest` to rebuild it"
+            ) from None
         self.docs = [
             _Doc(
                 r.doc,
