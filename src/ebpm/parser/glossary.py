@@ -58,6 +58,7 @@ import contextlib
 import re
 
 from ebpm.model import GlossaryEntry, Ministry
+from ebpm.parser.brackets import top_level_spans
 from ebpm.sources.normalize import compact, join_wrapped
 
 _OPEN = "（("
@@ -163,28 +164,6 @@ def _is_ministry_title(text: str) -> bool:
     return c.startswith("※") and "略称" in c
 
 
-def _top_level_groups(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans (end exclusive, brackets included) of top-level brackets.
-
-    An unclosed bracket runs to the end of the text.
-    """
-    spans: list[tuple[int, int]] = []
-    depth = 0
-    start = -1
-    for i, ch in enumerate(text):
-        if ch in _OPEN:
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch in _CLOSE and depth > 0:
-            depth -= 1
-            if depth == 0:
-                spans.append((start, i + 1))
-    if depth > 0 and start >= 0:
-        spans.append((start, len(text)))
-    return spans
-
-
 def _is_english(text: str) -> bool:
     return any(ch.isascii() and ch.isalpha() for ch in text) and not _has_japanese(text)
 
@@ -194,7 +173,11 @@ def split_names(text: str) -> tuple[str, str | None]:
     text = text.strip()
     if not text:
         return "", None
-    english_spans = [(a, b) for a, b in _top_level_groups(text) if _is_english(text[a + 1 : b])]
+    english_spans = [
+        (a, b)
+        for a, b in top_level_spans(text, _OPEN, _CLOSE, unclosed_to_end=True)
+        if _is_english(text[a + 1 : b])
+    ]
     if english_spans:
         a, b = english_spans[-1]
         inner = text[a + 1 : b]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from ebpm.model import IndicatorValue
+from ebpm.parser.brackets import top_level_spans
 from ebpm.sources.normalize import normalize
 
 OPENERS = "（(【［["
@@ -242,26 +243,6 @@ def _parse_value(raw: str) -> IndicatorValue:
 # --------------------------------------------------------------------------
 
 
-def _top_level_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every balanced top-level bracket, end exclusive.
-
-    Mismatched bracket kinds are tolerated; an unclosed bracket yields no span.
-    """
-    spans: list[tuple[int, int]] = []
-    depth = 0
-    start = 0
-    for i, c in enumerate(text):
-        if c in OPENERS:
-            if depth == 0:
-                start = i
-            depth += 1
-        elif c in CLOSERS and depth > 0:
-            depth -= 1
-            if depth == 0:
-                spans.append((start, i + 1))
-    return spans
-
-
 def _depths(text: str) -> list[int]:
     out: list[int] = []
     depth = 0
@@ -300,7 +281,7 @@ def find_top(text: str, chars: str) -> int:
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Top-level brackets whose content is a date or period."""
     out = []
-    for a, b in _top_level_spans(text):
+    for a, b in top_level_spans(text, OPENERS, CLOSERS):
         inner = text[a + 1 : b - 1]
         n = normalize(inner)
         if len(n) <= 30 and "は" not in n and _has_date(inner):
