@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 BlockKind = Literal["grand_goal", "vision", "goal", "kpi", "reference"]
@@ -20,12 +19,6 @@ _HEADERS: list[tuple[BlockKind, re.Pattern[str]]] = [
     ),
     ("reference", re.compile(r"^[・ ]*【現状データ】（参考指標）\s*$")),
 ]
-
-
-@dataclass(slots=True)
-class BlockHeader:
-    kind: BlockKind
-    index: int  # 0-based line index
 
 
 def block_header(raw: str) -> BlockKind | None:

@@ -24,13 +24,6 @@ def next_nonblank(lines: list[str], index: int) -> int | None:
     return None
 
 
-def prev_nonblank(lines: list[str], index: int) -> int | None:
-    for j in range(index, -1, -1):
-        if lines[j].strip():
-            return j
-    return None
-
-
 def page_number_lines(lines: list[str]) -> set[int]:
     """0-based indexes of surviving page numbers.
 

@@ -9,7 +9,7 @@ numbers removed; where such noise was removed, the page certainly broke.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -111,7 +111,6 @@ class ContentLine:
     index: int  # 0-based source index
     text: str
     break_before: Break
-    parts: list[str] = field(default_factory=list)
 
 
 def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> UnitKind | None:
