@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 from ebpm.cli import app
 from ebpm.model import Document
 from ebpm.parser.document import parse_document
+from ebpm.services.ingest import ingest
 from ebpm.sources.corpus import SourceText, read_source
 from ebpm.store import knowledge_base
 
@@ -43,6 +44,15 @@ def kb_file(tmp_path_factory: pytest.TempPathFactory, doc: Document) -> Path:
     """A knowledge base of the bundled document, written once; tests must not modify it."""
     path = tmp_path_factory.mktemp("kb") / "shared.sqlite"
     knowledge_base.write(doc, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ingested_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A knowledge base built by the real ingest (search index and source lines included);
+    tests must not modify it."""
+    path = tmp_path_factory.mktemp("ingested") / "kb.sqlite"
+    ingest(None, path)
     return path
 
 

@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 
 from ebpm.search.index import MAX_QUERY, QueryError, SearchIndex
-from ebpm.services.ingest import ingest
 from tests.conftest import Invoke
 
 LABELS = Path(__file__).parent / "data" / "labels"
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A knowledge base built by the real ingest, search index included."""
-    path = tmp_path_factory.mktemp("search") / "kb.sqlite"
-    ingest(None, path)
-    return path
+def kb(ingested_kb: Path) -> Path:
+    return ingested_kb
 
 
 @pytest.fixture(scope="module")

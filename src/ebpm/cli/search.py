@@ -59,6 +59,7 @@ def search_command(
         for h in results.hits:
             hit = asdict(h)
             hit["ministries"] = list(h.ministries)
+            del hit["segments"]
             if h.measure_id is None:
                 del hit["measure_id"]
             hits.append(hit)

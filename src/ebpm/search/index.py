@@ -92,6 +92,8 @@ class Hit:
     measure_id: str | None
     ministries: tuple[str, ...]
     due: str | None
+    # the snippet as (raw text, matched) pieces, for callers that must escape the text
+    segments: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(slots=True)
@@ -323,6 +325,7 @@ class SearchIndex:
 
     @staticmethod
     def _hit(d: _Doc, score: float, marks: dict[str, float]) -> Hit:
+        segments = _snippet(d.text, marks)
         return Hit(
             d.id,
             d.kind,
@@ -330,15 +333,16 @@ class SearchIndex:
             d.line_start,
             d.line_end,
             round(score, 4),
-            _snippet(d.text, marks),
+            "".join(f"<mark>{text}</mark>" if marked else text for text, marked in segments),
             d.measure_id,
             d.ministries,
             d.due,
+            segments,
         )
 
 
-def _snippet(text: str, marks: dict[str, float]) -> str:
-    """About SNIPPET characters of ``text`` around the first match, every match in <mark>."""
+def _snippet(text: str, marks: dict[str, float]) -> tuple[tuple[str, bool], ...]:
+    """About SNIPPET characters of ``text`` around the best match, as (text, matched) pieces."""
     flat = text.replace("\n", " ")
     folded = fold_in_place(flat, lower=True)
     spans: list[tuple[int, int]] = []
@@ -373,11 +377,12 @@ def _snippet(text: str, marks: dict[str, float]) -> str:
 
         start = max(0, max((a for a, _ in spans), key=lambda a: (shown(a), -a)) - SNIPPET // 3)
     end = min(len(flat), start + SNIPPET)
-    out, pos = [], start
+    out: list[tuple[str, bool]] = [("…", False)] if start else []
+    pos = start
     for a, b in spans:
         if a < start or b > end:
             continue
-        out += [flat[pos:a], "<mark>", flat[a:b], "</mark>"]
+        out += [(flat[pos:a], False), (flat[a:b], True)]
         pos = b
-    out.append(flat[pos:end])
-    return ("…" if start else "") + "".join(out) + ("…" if end < len(flat) else "")
+    out.append((flat[pos:end] + ("…" if end < len(flat) else ""), False))
+    return tuple((text, marked) for text, marked in out if text)

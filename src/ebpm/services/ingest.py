@@ -13,7 +13,7 @@ from ebpm.parser.measures import LOW_CONFIDENCE
 from ebpm.search.documents import search_documents
 from ebpm.search.index import index_rows
 from ebpm.sources.corpus import read_source
-from ebpm.store import knowledge_base
+from ebpm.store import knowledge_base, schema
 
 Progress = Callable[[str], None]
 
@@ -70,6 +70,7 @@ def ingest(source: Path | None, db: Path, progress: Progress | None = None) -> t
     doc = parse_document(src.text, src.path, src.sha256, step)
     step("index")
     rows = index_rows(search_documents(doc))
+    rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)
     step("store")
     knowledge_base.write(doc, db, rows)
     return doc, summarize(doc, src.text, src.encoding)

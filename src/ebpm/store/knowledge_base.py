@@ -222,3 +222,26 @@ def _read(conn: Connection, path: Path) -> Document:
     for r in _ordered(conn, t.messages):
         (doc.warnings if r.kind == "warning" else doc.missing).append(r.text)
     return doc
+
+
+def read_lines(path: Path) -> list[str]:
+    """The source lines stored with the knowledge base; ``lines[n - 1]`` is line ``n``."""
+    engine = _engine(path)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(t.source_lines.c.text).order_by(t.source_lines.c.line)).all()
+    except Exception as exc:
+        raise KnowledgeBaseError(
+            f"{path}: no source lines in this knowledge base; run `ebpm ingest` to rebuild it ({exc})"
+        ) from exc
+    finally:
+        engine.dispose()
+    return [r.text for r in rows]
+
+
+def source_line_rows(text: str) -> list[dict[str, Any]]:
+    """Rows of the ``source_lines`` table for the source ``text``."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [{"line": n, "text": raw} for n, raw in enumerate(lines, start=1)]

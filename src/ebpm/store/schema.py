@@ -172,6 +172,16 @@ messages = Table(
 )
 
 
+# the source file's lines as read (raw, 1-based), so that every page can show its provenance
+# verbatim without the source file at hand
+source_lines = Table(
+    "source_lines",
+    metadata,
+    Column("line", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+)
+
+
 # The search index, built at ingest (ebpm.search.index): documents and BM25 postings of
 # their SudachiPy words, and an FTS5 trigram index of their text for what the words miss.
 search_docs = Table(

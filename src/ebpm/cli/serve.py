@@ -1,0 +1,38 @@
+"""``ebpm serve``: the web dashboard and REST API over the knowledge base."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ebpm.cli.common import DbOption, app, console, fail
+from ebpm.search.index import IndexMissingError
+from ebpm.services.knowledge import Knowledge
+from ebpm.store import knowledge_base
+from ebpm.store.knowledge_base import KnowledgeBaseError
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it to this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the dashboard (Japanese first) and the read-only REST API under /api/."""
+    import uvicorn
+
+    from ebpm.web.app import create_app
+
+    path = knowledge_base.resolve_path(db)
+    try:
+        Knowledge.load(path).close()  # fail now, with a clear message, not on the first request
+    except (KnowledgeBaseError, IndexMissingError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
+    try:
+        uvicorn.run(create_app(path.resolve()), host=host, port=port, log_level="warning")
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc}") from None

@@ -1,0 +1,98 @@
+"""The knowledge base loaded for reading: the policy graph, its source lines and its search index.
+
+Long-running readers (the web server) hold one :class:`Knowledge` in memory and ask
+:class:`KnowledgeCache` for the current one on every request: a re-ingest replaces the
+file atomically, and the cache notices the new file and loads it, so a running server
+never serves a mix of two documents.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ebpm.commitments.reposts import CellKey, Repost, link_reposts, reposts_of
+from ebpm.model import Document, Footnote, Heading, Measure
+from ebpm.search.index import SearchIndex
+from ebpm.sources.normalize import compact
+from ebpm.store import knowledge_base
+
+
+@dataclass(slots=True)
+class Knowledge:
+    path: Path
+    doc: Document
+    lines: list[str]  # lines[n - 1] is source line n
+    index: SearchIndex
+    headings: dict[str, Heading] = field(default_factory=dict)
+    measures: dict[str, Measure] = field(default_factory=dict)
+    footnotes: dict[int, Footnote] = field(default_factory=dict)
+    reposts: dict[CellKey, Repost] = field(default_factory=dict)  # copy -> its link
+    reposted_by: dict[CellKey, list[CellKey]] = field(default_factory=dict)  # original -> copies
+    citations: dict[int, list[int]] = field(default_factory=dict)  # line -> footnotes it cites
+
+    @classmethod
+    def load(cls, path: Path) -> Knowledge:
+        """Read the knowledge base at ``path`` (raises KnowledgeBaseError or IndexMissingError)."""
+        doc = knowledge_base.read(path)
+        lines = knowledge_base.read_lines(path)
+        k = cls(path, doc, lines, SearchIndex(path))
+        k.headings = {h.id: h for h in doc.headings}
+        k.measures = {m.id: m for m in doc.measures}
+        k.footnotes = {f.number: f for f in doc.footnotes}
+        links = link_reposts(doc)
+        k.reposts = {link.copy: link for link in links}
+        k.reposted_by = reposts_of(links)
+        for f in doc.footnotes:
+            for line in f.references:
+                k.citations.setdefault(line, []).append(f.number)
+        return k
+
+    def close(self) -> None:
+        self.index.close()
+
+    def source(self, start: int, end: int) -> list[tuple[int, str]]:
+        """Source lines ``start``..``end`` (1-based, inclusive) as (number, raw text)."""
+        start, end = max(1, start), min(len(self.lines), end)
+        return [(n, self.lines[n - 1]) for n in range(start, end + 1)]
+
+    def owners(self) -> set[str]:
+        """Every owner that some commitment or action names (ministry abbreviations, compact)."""
+        return {o for m in self.doc.measures for c in [m.commitment, *m.actions] for o in c.ministries}
+
+    def ministry_names(self) -> dict[str, str]:
+        """Compact abbreviation -> full name, from the strategy's ministry list."""
+        return {compact(m.abbreviation): m.name for m in self.doc.ministries}
+
+
+class KnowledgeCache:
+    """The current :class:`Knowledge` of one file, reloaded when the file is replaced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._current: Knowledge | None = None
+
+    def _file_stamp(self) -> tuple[int, int, int]:
+        st = os.stat(self.path)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def get(self) -> Knowledge:
+        stamp = self._file_stamp() if self.path.exists() else None
+        current = self._current
+        if current is not None and stamp == self._stamp:
+            return current
+        with self._lock:
+            if self._current is None or stamp != self._stamp:
+                fresh = Knowledge.load(self.path)
+                old, self._current, self._stamp = self._current, fresh, stamp
+                if old is not None:
+                    old.close()
+            return self._current
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()

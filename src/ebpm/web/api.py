@@ -1,0 +1,189 @@
+"""The REST API under /api/: plain paths, JSON with pagination, every list also as CSV."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from ebpm.search.documents import KINDS
+from ebpm.search.index import MAX_QUERY
+from ebpm.services import browse, overview
+from ebpm.web import models as m
+from ebpm.web.deps import Format, IsoDate, KnowledgeDep, Limit, MinistryQ, Offset, SectionQ
+from ebpm.web.tabular import CSV_RESPONSE, csv_response
+
+router = APIRouter(prefix="/api", responses={404: {"model": m.ErrorOut}, 422: {"model": m.ErrorOut}})
+
+DueBy = Annotated[IsoDate | None, Query(description="Only items due on or before this date (YYYY-MM-DD).")]
+
+
+def page(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+    return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
+
+
+def listing(items: list[dict[str, Any]], limit: int, offset: int, fmt: str, name: str) -> Any:
+    return csv_response(items, name) if fmt == "csv" else page(items, limit, offset)
+
+
+@router.get("/health", response_model=m.Health, summary="Liveness: a constant answer")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/sections", response_model=list[m.SectionNode], responses=CSV_RESPONSE, summary="The sections tree"
+)
+def sections(k: KnowledgeDep, format: Format = "json") -> Any:
+    if format == "csv":
+        return csv_response(browse.sections_flat(k), "sections")
+    return browse.section_tree(k)
+
+
+@router.get("/sections/{section_id}", response_model=m.SectionDetail, summary="One section with its rows")
+def section(k: KnowledgeDep, section_id: Annotated[str, Path(max_length=40)]) -> Any:
+    return browse.section_detail(k, section_id)
+
+
+@router.get(
+    "/measures", response_model=m.Page[m.MeasureSummary], responses=CSV_RESPONSE, summary="Measure rows"
+)
+def measures(
+    k: KnowledgeDep,
+    section: SectionQ = None,
+    ministry: MinistryQ = None,
+    reposted: Annotated[
+        bool | None, Query(description="Only rows with (true) or without a 再掲 item.")
+    ] = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Any:
+    items = browse.list_measures(k, section, ministry, reposted, min_confidence, max_confidence)
+    return listing(items, limit, offset, format, "measures")
+
+
+@router.get("/measures/{measure_id}", response_model=m.MeasureDetail, summary="One row, its source lines")
+def measure(k: KnowledgeDep, measure_id: Annotated[str, Path(max_length=60)]) -> Any:
+    return browse.measure_detail(k, measure_id)
+
+
+@router.get("/actions", response_model=m.Page[m.ActionOut], responses=CSV_RESPONSE, summary="Future actions")
+def actions(
+    k: KnowledgeDep,
+    section: SectionQ = None,
+    ministry: MinistryQ = None,
+    due_by: DueBy = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Any:
+    return listing(browse.list_actions(k, section, ministry, due_by), limit, offset, format, "actions")
+
+
+@router.get("/ministries", response_model=m.Page[m.MinistryOut], responses=CSV_RESPONSE, summary="Owners")
+def ministries(k: KnowledgeDep, limit: Limit = 100, offset: Offset = 0, format: Format = "json") -> Any:
+    return listing(overview.list_ministries(k), limit, offset, format, "ministries")
+
+
+@router.get(
+    "/ministries/{abbreviation}", response_model=m.MinistryDetail, summary="One ministry's commitments"
+)
+def ministry(
+    k: KnowledgeDep,
+    abbreviation: Annotated[str, Path(max_length=40)],
+    as_of: Annotated[
+        IsoDate | None, Query(description="Overdue means due before this date (default today).")
+    ] = None,
+) -> Any:
+    return overview.ministry_detail(k, abbreviation, as_of or date.today())
+
+
+@router.get(
+    "/indicators", response_model=m.Page[m.IndicatorOut], responses=CSV_RESPONSE, summary="Indicators"
+)
+def indicators(
+    k: KnowledgeDep,
+    section: SectionQ = None,
+    block: Annotated[Literal["kpi", "reference", "grand_goal"] | None, Query()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Any:
+    browse.check_filters(k, section, None)
+    items = [
+        browse.indicator_json(i)
+        for i in k.doc.indicators
+        if (section is None or browse.under(i.section, section)) and (block is None or i.block == block)
+    ]
+    return listing(items, limit, offset, format, "indicators")
+
+
+@router.get("/footnotes", response_model=m.Page[m.FootnoteOut], responses=CSV_RESPONSE, summary="Footnotes")
+def footnotes(k: KnowledgeDep, limit: Limit = 50, offset: Offset = 0, format: Format = "json") -> Any:
+    return listing(browse.list_footnotes(k), limit, offset, format, "footnotes")
+
+
+@router.get("/footnotes/{number}", response_model=m.FootnoteOut, summary="One footnote")
+def footnote(k: KnowledgeDep, number: Annotated[int, Path(ge=1, le=100_000)]) -> Any:
+    return browse.footnote_detail(k, number)
+
+
+@router.get(
+    "/glossary", response_model=m.Page[m.GlossaryOut], responses=CSV_RESPONSE, summary="Abbreviations"
+)
+def glossary(k: KnowledgeDep, limit: Limit = 200, offset: Offset = 0, format: Format = "json") -> Any:
+    return listing(browse.list_glossary(k), limit, offset, format, "glossary")
+
+
+@router.get("/search", response_model=m.SearchOut, responses=CSV_RESPONSE, summary="Search with facets")
+def search(
+    k: KnowledgeDep,
+    q: Annotated[
+        str,
+        # declared for the spec, checked by the search itself, whose 422 says what is wrong
+        Query(
+            description="Words or a question, Japanese or English.",
+            json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY, "pattern": r"[^\W_]"},
+        ),
+    ],
+    section: SectionQ = None,
+    ministry: MinistryQ = None,
+    kind: Annotated[Literal[KINDS] | None, Query()] = None,  # type: ignore[valid-type]
+    due_by: DueBy = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1000)] = 0,
+    format: Format = "json",
+) -> Any:
+    browse.check_filters(k, section, ministry)  # an unknown filter value is a 404, as on every list
+    results = k.index.search(
+        q, section=section, ministry=ministry, kind=kind, due_by=due_by, limit=offset + limit
+    )
+    data = overview.search_json(results, offset)
+    if format == "csv":
+        rows = [{key: v for key, v in hit.items() if key != "segments"} for hit in data["hits"]]
+        return csv_response(rows, "search")
+    return data
+
+
+@router.get("/commitments", response_model=m.CommitmentsOut, responses=CSV_RESPONSE, summary="Commitments")
+def commitments(
+    k: KnowledgeDep,
+    ministry: MinistryQ = None,
+    section: SectionQ = None,
+    due_by: DueBy = None,
+    overdue_as_of: Annotated[IsoDate | None, Query(description="Only actions due before this date.")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Any:
+    data = overview.commitments(k, ministry, section, due_by, overdue_as_of)
+    if format == "csv":
+        return csv_response(data["items"], "commitments")
+    return page(data["items"], limit, offset) | {
+        "counts_by_ministry": data["counts_by_ministry"],
+        "counts_by_year": data["counts_by_year"],
+    }

@@ -1,0 +1,141 @@
+"""The web application: REST API under /api/, HTML pages with JSON twins, packaged static assets.
+
+Read-only: every route is a GET. Errors are JSON for the API and the JSON twins and an
+HTML page elsewhere, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ebpm import __version__
+from ebpm.search.index import IndexMissingError, QueryError
+from ebpm.services.browse import NotFoundError
+from ebpm.services.knowledge import KnowledgeCache
+from ebpm.store.knowledge_base import KnowledgeBaseError
+from ebpm.web import api, pages
+from ebpm.web.render import templates
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("ebpm.web")
+
+# no inline script or style anywhere: every script and stylesheet is a packaged file
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class HeadersMiddleware:
+    """Security headers on every response, and a Server-Timing header with the time spent
+    inside the application (what the web benchmark reports as server-side rendering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers", []))
+                headers += SECURITY_HEADERS
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.endswith(".json")
+
+
+def _error(request: Request, status: int, message: Any, headers: Mapping[str, str] | None = None) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    text = message if isinstance(message, str) else "入力が正しくありません (invalid request)"
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": text}, status_code=status, headers=headers
+    )
+
+
+def create_app(db: Path) -> FastAPI:
+    """The app serving the knowledge base at ``db`` (reloaded when a re-ingest replaces it)."""
+    app = FastAPI(
+        title="ebpm API",
+        version=__version__,
+        description=(
+            "統合イノベーション戦略2023 as a policy graph: sections, measure rows, actions, ministries, "
+            "indicators, footnotes, glossary, search and commitments. Read-only. Every fact carries the "
+            "1-based line numbers of the source text. Lists take `limit`/`offset`; `format=csv` downloads "
+            "the whole filtered list as CSV (UTF-8 with BOM, for Excel)."
+        ),
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # the interactive docs load their assets from a CDN; the app must work offline
+        redoc_url=None,
+    )
+    app.state.cache = KnowledgeCache(db)
+    app.add_middleware(HeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, exc.detail, exc.headers)  # e.g. Allow on a 405
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        if wants_json(request):
+            return JSONResponse({"detail": details}, status_code=422)
+        message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in details)
+        return _error(request, 422, message)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(QueryError)
+    async def bad_query(request: Request, exc: QueryError) -> Response:
+        return _error(request, 422, str(exc))
+
+    @app.exception_handler(KnowledgeBaseError)
+    @app.exception_handler(IndexMissingError)
+    async def no_knowledge(request: Request, exc: Exception) -> Response:
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return _error(request, 500, "internal error; the server log has the details")
+
+    return app

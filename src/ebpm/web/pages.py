@@ -1,0 +1,174 @@
+"""HTML pages, Japanese first. Each page has a JSON twin at the same path plus ``.json``
+(``/sections/2.1`` and ``/sections/2.1.json``) that carries exactly the data the page shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from ebpm.search.documents import KINDS
+from ebpm.search.index import QueryError, Results
+from ebpm.services import browse, overview
+from ebpm.services.knowledge import Knowledge
+from ebpm.web.deps import IsoDate, KnowledgeDep, MinistryQ, SectionQ
+from ebpm.web.render import glossary_for, templates
+
+router = APIRouter(include_in_schema=False)
+
+PageFn = Callable[..., dict[str, Any]]
+
+
+def page(path: str, template: str, twin: str | None = None) -> Callable[[PageFn], PageFn]:
+    """Register ``fn`` as the HTML page at ``path`` and its JSON twin at ``twin`` (``path.json``).
+
+    ``fn`` takes the request and returns the page's data; the twin is registered first
+    because ``/sections/{id}`` would otherwise also take ``/sections/2.1.json``.
+    """
+
+    def register(fn: PageFn) -> PageFn:
+        @wraps(fn)
+        def as_json(*args: Any, **kwargs: Any) -> Response:
+            return JSONResponse(fn(*args, **kwargs))
+
+        @wraps(fn)
+        def as_html(*args: Any, **kwargs: Any) -> Response:
+            request: Request = kwargs["request"]
+            k: Knowledge = kwargs["k"]
+            data = fn(*args, **kwargs)
+            context = {
+                "data": data,
+                "gloss": glossary_for(k.doc.glossary),
+                "json_url": _twin_url(request, twin or f"{path}.json"),
+            }
+            return templates.TemplateResponse(request, template, context)
+
+        router.add_api_route(twin or f"{path}.json", as_json, methods=["GET"])
+        router.add_api_route(path, as_html, methods=["GET"])
+        return fn
+
+    return register
+
+
+def _twin_url(request: Request, twin: str) -> str:
+    url = request.url.path.rstrip("/") or ""
+    url = "/index.json" if twin == "/index.json" else url + ".json"
+    return url + (f"?{request.url.query}" if request.url.query else "")
+
+
+@page("/", "home.html", twin="/index.json")
+def home(request: Request, k: KnowledgeDep) -> dict[str, Any]:
+    return overview.overview(k)
+
+
+@page("/sections/{section_id}", "section.html")
+def section(
+    request: Request, k: KnowledgeDep, section_id: Annotated[str, Path(max_length=40)]
+) -> dict[str, Any]:
+    return browse.section_detail(k, section_id)
+
+
+@page("/measures/{measure_id}", "measure.html")
+def measure(
+    request: Request, k: KnowledgeDep, measure_id: Annotated[str, Path(max_length=60)]
+) -> dict[str, Any]:
+    return browse.measure_detail(k, measure_id)
+
+
+@page("/ministries", "ministries.html")
+def ministries(request: Request, k: KnowledgeDep) -> dict[str, Any]:
+    return {"ministries": overview.list_ministries(k)}
+
+
+@page("/ministries/{abbreviation}", "ministry.html")
+def ministry(
+    request: Request,
+    k: KnowledgeDep,
+    abbreviation: Annotated[str, Path(max_length=40)],
+    as_of: Annotated[IsoDate | None, Query()] = None,
+) -> dict[str, Any]:
+    return overview.ministry_detail(k, abbreviation, as_of or date.today())
+
+
+@page("/search", "search.html")
+def search(
+    request: Request,
+    k: KnowledgeDep,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    section: SectionQ = None,
+    ministry: MinistryQ = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
+) -> dict[str, Any]:
+    """The search page; with no query it shows the form, and a bad query shows why."""
+    filters = {"section": section or None, "ministry": ministry or None, "kind": kind or None}
+    data: dict[str, Any] = {
+        "q": q,
+        "filters": filters,
+        "kinds": list(KINDS),
+        "error": None,
+        "results": None,
+        "facet_links": {},
+    }
+    if not q.strip():
+        return data
+    try:
+        results: Results = k.index.search(
+            q, section=filters["section"], ministry=filters["ministry"], kind=filters["kind"], limit=limit
+        )
+    except QueryError as exc:
+        data["error"] = str(exc)
+        return data
+    data["results"] = overview.search_json(results)
+    data["facet_links"] = _facet_links(q, filters, results.facets)
+    return data
+
+
+def _facet_links(q: str, active: dict[str, str | None], facets: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Each facet value as a shareable URL: the query, the active filters, and this value."""
+    out: dict[str, Any] = {}
+    for facet, counts in facets.items():
+        links = []
+        for value, count in counts.items():
+            params = {**{k: v for k, v in active.items() if v}, "q": q, facet: value}
+            links.append(
+                {
+                    "value": value,
+                    "count": count,
+                    "href": f"/search?{urlencode(params)}",
+                    "current": active.get(facet) == value,
+                }
+            )
+        out[facet] = links
+    return out
+
+
+@page("/indicators", "indicators.html")
+def indicators(request: Request, k: KnowledgeDep) -> dict[str, Any]:
+    items = [browse.indicator_json(i) for i in k.doc.indicators]
+    titles = {h.id: h.title for h in k.doc.headings}
+    return {
+        "indicators": items,
+        "section_titles": {s: titles.get(s, "") for s in {i["section"] for i in items}},
+    }
+
+
+@page("/glossary", "glossary.html")
+def glossary(request: Request, k: KnowledgeDep) -> dict[str, Any]:
+    return {"glossary": browse.list_glossary(k)}
+
+
+@page("/source", "source.html")
+def source(
+    request: Request,
+    k: KnowledgeDep,
+    start: Annotated[int, Query(ge=1)] = 1,
+    end: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Source lines verbatim: the provenance every other page links to."""
+    return browse.source_excerpt(k, start, end if end is not None else start + 40)

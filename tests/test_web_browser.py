@@ -1,0 +1,157 @@
+"""The dashboard in a real browser: Playwright drives Debian's Chromium against a real HTTP server.
+
+The flow is a user's first visit: home, a section, a measure and its source lines, a search
+narrowed by a facet, a ministry page. Every page must load without a console error and
+without a request to another host. Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
+
+from ebpm.web.app import create_app
+
+CHROMIUM = os.environ.get("EBPM_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def base_url(ingested_kb: Path) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, in a thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(ingested_kb), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does: apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page that records console errors, uncaught exceptions and requests to other hosts."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on("request", self._request)
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+        self.base_url = base_url
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(f"{message.type}: {message.text}")
+
+    def _request(self, request: Request) -> None:
+        if not request.url.startswith((self.base_url, "data:")):
+            self.foreign.append(request.url)
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+    def check(self) -> None:
+        assert not self.errors, self.errors
+        assert not self.foreign, self.foreign
+
+
+def open_page(browser: Browser, base_url: str, viewport: dict[str, int]) -> Watched:
+    context = browser.new_context(viewport=viewport, locale="ja-JP")  # type: ignore[arg-type]
+    return Watched(context.new_page(), base_url)
+
+
+def test_user_flow(browser: Browser, base_url: str) -> None:
+    w = open_page(browser, base_url, DESKTOP)
+    page = w.page
+    page.goto(base_url + "/")
+    expect(page.locator("h1")).to_contain_text("統合イノベーション戦略2023")
+    # the charts are drawn by the packaged Chart.js
+    page.wait_for_function("document.querySelector('#chart-ministries').chart !== undefined")
+    page.wait_for_function("document.querySelector('#chart-years').chart !== undefined")
+    w.shot("01-home")
+
+    page.get_by_role("link", name=re.compile(r"^２．")).first.click()
+    expect(page.locator("h1")).to_contain_text("２．")
+    expect(page.locator("table.measures").first).to_be_visible()
+    expect(page.locator(".breadcrumbs")).to_be_visible()
+    w.shot("02-section")
+
+    page.locator("a.row-id").first.click()
+    expect(page.locator("h1")).to_contain_text("取組 2.2.")
+    source = page.locator("table.source tr")
+    assert source.count() > 3
+    first_line = int(source.first.locator("th").inner_text())
+    measure_id = page.locator("h1").inner_text().split()[-1]
+    data = page.request.get(f"{base_url}/api/measures/{measure_id}").json()
+    assert first_line == data["measure"]["line_start"]
+    w.shot("03-measure")
+
+    page.get_by_label("検索語 (search)").fill("女性研究者")
+    page.get_by_label("検索語 (search)").press("Enter")
+    expect(page.locator("#h-hits")).to_contain_text("女性研究者")
+    page.locator(".facets a", has_text="今後の取組").first.click()
+    expect(page).to_have_url(re.compile(r"kind=action"))
+    hits = page.locator(".hit")
+    assert hits.count() > 0
+    assert all(k == "今後の取組" for k in page.locator(".hit .kind").all_inner_texts())
+    expect(page.locator(".hit mark").first).to_be_visible()
+    w.shot("04-search-facet")
+
+    page.locator(".hit a.badge").first.click()
+    expect(page).to_have_url(re.compile(r"/ministries/"))
+    expect(page.locator("h1")).to_be_visible()
+    expect(page.locator("#as-of")).to_be_visible()
+    w.shot("05-ministry")
+    w.check()
+
+
+@pytest.mark.parametrize("path", ["/", "/sections/2.2.1", "/measures/2.1.1.1.m1", "/search?q=ＡＩ", "/indicators"])
+def test_pages_fit_a_phone(browser: Browser, base_url: str, path: str) -> None:
+    w = open_page(browser, base_url, PHONE)
+    w.page.goto(base_url + path)
+    # nothing wider than the screen except inside scrollable tables
+    overflow = w.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{path} is {overflow}px wider than a phone screen"
+    name = re.sub(r"\W+", "-", path).strip("-") or "home"
+    w.shot(f"phone-{name}")
+    w.check()
+
+
+def test_glossary_tooltip(browser: Browser, base_url: str) -> None:
+    w = open_page(browser, base_url, DESKTOP)
+    w.page.goto(base_url + "/sections/2.1.1")
+    abbr = w.page.locator('abbr[title^="人工知能"]').first
+    expect(abbr).to_have_text("ＡＩ")
+    w.check()
