@@ -155,3 +155,14 @@ def test_a_knowledge_base_without_an_index_is_a_clear_error(invoke: Invoke, tmp_
     sqlite3.connect(old).execute("CREATE TABLE document (key TEXT, value TEXT)")
     out = invoke("search", "研究", "--db", str(old))
     assert out.exit_code == 1 and "no search index" in out.output and "Traceback" not in out.output
+
+
+def test_search_from_many_threads(index: SearchIndex) -> None:
+    """The web server searches from a thread pool: concurrent searches must all succeed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = ["女性研究者の活躍", "量子コンピュータ", "ＳＢＩＲ", "スタートアップ支援", "脱炭素"] * 8
+    expected = {q: ids(index, q) for q in set(queries)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda q: (q, ids(index, q)), queries))
+    assert all(result == expected[q] for q, result in got)

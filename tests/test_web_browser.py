@@ -50,7 +50,9 @@ def base_url(ingested_kb: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does: apt-get install -y chromium)")
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium (.ci/run does: apt-get install -y chromium)"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
@@ -137,7 +139,9 @@ def test_user_flow(browser: Browser, base_url: str) -> None:
     w.check()
 
 
-@pytest.mark.parametrize("path", ["/", "/sections/2.2.1", "/measures/2.1.1.1.m1", "/search?q=ＡＩ", "/indicators"])
+@pytest.mark.parametrize(
+    "path", ["/", "/sections/2.2.1", "/measures/2.1.1.1.m1", "/search?q=ＡＩ", "/indicators"]
+)
 def test_pages_fit_a_phone(browser: Browser, base_url: str, path: str) -> None:
     w = open_page(browser, base_url, PHONE)
     w.page.goto(base_url + path)

@@ -9,6 +9,7 @@ what the dictionary does not know and for words the extractor wrapped.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 from sudachipy import Dictionary, SplitMode, Tokenizer
@@ -29,9 +30,16 @@ def _dictionary() -> Dictionary:
     return Dictionary(dict="core")
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def tokenizer() -> Tokenizer:
-    return _dictionary().tokenizer(mode=SplitMode.A)
+    """This thread's tokenizer: a SudachiPy Tokenizer must not be used by two threads at once
+    (the web server searches from a thread pool), while the dictionary can be shared."""
+    tok: Tokenizer | None = getattr(_local, "tokenizer", None)
+    if tok is None:
+        tok = _local.tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
+    return tok
 
 
 @lru_cache(maxsize=4096)

@@ -1,0 +1,164 @@
+"""Web throughput and latency over real HTTP, against a constant endpoint measured in the same run.
+
+The server is the real `ebpm serve` (uvicorn, one process) on 127.0.0.1, over a knowledge base
+built by the real ingest. The client runs in this process, with one keep-alive connection per
+worker. For each URL:
+
+- latency: REQUESTS requests one after another; p50 and p95 as the client sees them, and the
+  server-side time (the app's own Server-Timing header: routing, data, rendering, headers);
+- throughput: the same URL from CONCURRENCY client threads for DURATION seconds; requests/s.
+
+The reference is /api/health, which returns a constant: what the server, HTTP and the
+middleware cost on their own. The targets: the section page within 5x the constant endpoint's
+latency, and server-side rendering under 50 ms.
+
+    .venv/bin/python benchmarks/web.py [--requests N] [--duration S] [--concurrency C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from ebpm.services.ingest import ingest
+
+URLS = [
+    ("constant (reference)", "/api/health"),
+    ("/api/measures?limit=50", "/api/measures?limit=50"),
+    ("section page (2.2.1)", "/sections/2.2.1"),
+    ("section page (2.1, largest)", "/sections/2.1"),
+    ("search (API)", "/api/search?q=女性研究者の活躍"),
+    ("search page (HTML)", "/search?q=女性研究者の活躍"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    ebpm = Path(sys.executable).with_name("ebpm")
+    with log.open("wb") as out:  # a file, not a pipe: a full pipe would stall the server
+        proc = subprocess.Popen(
+            [str(ebpm), "serve", "--db", str(db), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"the server did not start: {log.read_text()}")
+
+
+def pct(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+    )
+
+
+def latency(client: httpx.Client, url: str, n: int) -> tuple[list[float], list[float], int]:
+    total, server = [], []
+    size = 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = client.get(url)
+        total.append((time.perf_counter() - t0) * 1000)
+        r.raise_for_status()
+        size = len(r.content)
+        server.append(float(r.headers["server-timing"].split("dur=")[1]))
+    return total, server, size
+
+
+def throughput(base: str, url: str, seconds: float, workers: int) -> float:
+    counts = [0] * workers
+    stop = time.perf_counter() + seconds
+
+    def work(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            while time.perf_counter() < stop:
+                c.get(url).raise_for_status()
+                counts[k] += 1
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(workers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=300, help="sequential requests per URL")
+    ap.add_argument("--duration", type=float, default=3.0, help="seconds of load per URL")
+    ap.add_argument("--concurrency", type=int, default=4, help="client threads for the load")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "kb.sqlite"
+        ingest(None, db)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start_server(db, port, Path(tmp) / "server.log")
+        try:
+            rows = []
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for label, url in URLS:
+                    latency(client, url, 20)  # warm-up: first loads, caches
+                    total, app, size = latency(client, url, args.requests)
+                    rps = throughput(base, url, args.duration, args.concurrency)
+                    rows.append(
+                        (label, size, pct(total, 50), pct(total, 95), pct(app, 50), pct(app, 95), rps)
+                    )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            errors = (Path(tmp) / "server.log").read_text()
+            if "Traceback" in errors:
+                print(errors[-3000:], file=sys.stderr)
+
+    cpu = os.cpu_count()
+    print(
+        f"web benchmark: {args.requests} sequential requests per URL, then {args.concurrency} client threads"
+    )
+    print(
+        f"for {args.duration:.0f} s; server: `ebpm serve` (uvicorn, 1 process) on {cpu} cores shared with the client"
+    )
+    print()
+    header = f"{'request':30} {'bytes':>8} {'p50 ms':>8} {'p95 ms':>8} {'server p50':>11} {'server p95':>11} {'req/s':>8}"
+    print(header)
+    print("-" * len(header))
+    for label, size, p50, p95, s50, s95, rps in rows:
+        print(f"{label:30} {size:8d} {p50:8.2f} {p95:8.2f} {s50:11.2f} {s95:11.2f} {rps:8.0f}")
+    ref = rows[0]
+    print()
+    for label, _size, _p50, p95, _s50, s95, _rps in rows[1:]:
+        print(f"{label:30} p95 = {p95 / ref[3]:5.1f}x the constant endpoint; server-side p95 {s95:.1f} ms")
+    section = rows[2]
+    print()
+    print(
+        f"targets: section page p95 within 5x the constant endpoint: {section[3] / ref[3]:.1f}x "
+        f"({'met' if section[3] <= 5 * ref[3] else 'NOT met'}); "
+        f"server-side rendering under 50 ms: p95 {section[5]:.1f} ms "
+        f"({'met' if section[5] < 50 else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
