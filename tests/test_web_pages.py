@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ebpm.model import Document
+from ebpm.services.ingest import ingest
+from ebpm.sources.corpus import SourceText
 from tests.web_client import client_for
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "ebpm" / "web"
@@ -157,3 +159,28 @@ def test_no_inline_scripts_or_styles(client: TestClient) -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert " style=" not in html and "<style" not in html, path
         assert not re.search(r"\son[a-z]+=", html), path
+
+
+def test_pages_are_cached_and_revalidated(client: TestClient) -> None:
+    first = client.get("/sections/2.2.1")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    assert client.get("/sections/2.2.1").content == first.content
+    not_modified = client.get("/sections/2.2.1", headers={"if-none-match": etag})
+    assert not_modified.status_code == 304 and not not_modified.content
+
+
+def test_a_reingest_is_served_at_once(tmp_path: Path, source: SourceText) -> None:
+    """The server keeps no stale page: a new knowledge base replaces the old one's pages."""
+    db = tmp_path / "kb.sqlite"
+    ingest(None, db)
+    client = client_for(db)
+    before = client.get("/measures/2.1.1.1.m1")
+    assert "改訂版" not in before.text
+    edited = tmp_path / "edited.txt"
+    lines = source.text.split("\n")
+    lines[1427] = lines[1427].replace("デジタル社会", "デジタル社会（改訂版）")  # line 1428: 2.1.1.1.m1
+    edited.write_text("\n".join(lines), encoding="utf-8")
+    ingest(edited, db)
+    after = client.get("/measures/2.1.1.1.m1")
+    assert "改訂版" in after.text and after.headers["etag"] != before.headers["etag"]

@@ -32,6 +32,8 @@ class Knowledge:
     reposts: dict[CellKey, Repost] = field(default_factory=dict)  # copy -> its link
     reposted_by: dict[CellKey, list[CellKey]] = field(default_factory=dict)  # original -> copies
     citations: dict[int, list[int]] = field(default_factory=dict)  # line -> footnotes it cites
+    # identifies this load: whatever is derived from it (cached pages) is keyed on it
+    token: object = field(default_factory=object)
 
     @classmethod
     def load(cls, path: Path) -> Knowledge:

@@ -25,6 +25,7 @@ from ebpm.services.browse import NotFoundError
 from ebpm.services.knowledge import KnowledgeCache
 from ebpm.store.knowledge_base import KnowledgeBaseError
 from ebpm.web import api, pages
+from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
 
 STATIC = Path(__file__).parent / "static"
@@ -100,6 +101,7 @@ def create_app(db: Path) -> FastAPI:
         redoc_url=None,
     )
     app.state.cache = KnowledgeCache(db)
+    app.state.page_cache = PageCache()
     app.add_middleware(HeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -10,13 +12,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ebpm.search.documents import KINDS
 from ebpm.search.index import QueryError, Results
 from ebpm.services import browse, overview
 from ebpm.services.knowledge import Knowledge
 from ebpm.web.deps import IsoDate, KnowledgeDep, MinistryQ, SectionQ
+from ebpm.web.page_cache import Cached, PageCache
 from ebpm.web.render import glossary_for, templates
 
 router = APIRouter(include_in_schema=False)
@@ -34,25 +37,50 @@ def page(path: str, template: str, twin: str | None = None) -> Callable[[PageFn]
     def register(fn: PageFn) -> PageFn:
         @wraps(fn)
         def as_json(*args: Any, **kwargs: Any) -> Response:
-            return JSONResponse(fn(*args, **kwargs))
+            def render() -> Cached:
+                body = json.dumps(fn(*args, **kwargs), ensure_ascii=False, separators=(",", ":"))
+                return _cached(body.encode(), "application/json")
+
+            return _serve(kwargs["request"], kwargs["k"], render)
 
         @wraps(fn)
         def as_html(*args: Any, **kwargs: Any) -> Response:
             request: Request = kwargs["request"]
             k: Knowledge = kwargs["k"]
-            data = fn(*args, **kwargs)
-            context = {
-                "data": data,
-                "gloss": glossary_for(k.doc.glossary),
-                "json_url": _twin_url(request, twin or f"{path}.json"),
-            }
-            return templates.TemplateResponse(request, template, context)
+
+            def render() -> Cached:
+                context = {
+                    "request": request,
+                    "data": fn(*args, **kwargs),
+                    "gloss": glossary_for(k.doc.glossary),
+                    "json_url": _twin_url(request, twin or f"{path}.json"),
+                }
+                body = templates.env.get_template(template).render(context)
+                return _cached(body.encode(), "text/html; charset=utf-8")
+
+            return _serve(request, k, render)
 
         router.add_api_route(twin or f"{path}.json", as_json, methods=["GET"])
         router.add_api_route(path, as_html, methods=["GET"])
         return fn
 
     return register
+
+
+def _cached(body: bytes, media_type: str) -> Cached:
+    return Cached(body, media_type, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
+def _serve(request: Request, k: Knowledge, render: Callable[[], Cached]) -> Response:
+    """The page from the cache (rendered on a miss), or 304 when the browser has it already."""
+    cache: PageCache = request.app.state.page_cache
+    # "today" is part of the key: the ministry page's overdue marks default to today's date
+    key = (k.token, date.today(), str(request.url.path), str(request.url.query))
+    page = cache.get_or_render(key, render)
+    headers = {"etag": page.etag, "cache-control": "no-cache"}  # revalidate: a re-ingest changes pages
+    if request.headers.get("if-none-match") == page.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, media_type=page.media_type, headers=headers)
 
 
 def _twin_url(request: Request, twin: str) -> str:

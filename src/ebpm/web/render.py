@@ -42,9 +42,18 @@ class Glossary:
             else None
         )
 
+        # the document's texts are few and never change while it is loaded: each is marked up once
+        self._done: dict[str, Markup] = {}
+
     def __call__(self, text: str | None) -> Markup:
         if not text:
             return Markup("")
+        done = self._done.get(text)
+        if done is None:
+            done = self._done[text] = self._markup(text)
+        return done
+
+    def _markup(self, text: str) -> Markup:
         if self.pattern is None:
             return escape(text)
         out: list[str] = []
