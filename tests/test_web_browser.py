@@ -159,3 +159,41 @@ def test_glossary_tooltip(browser: Browser, base_url: str) -> None:
     abbr = w.page.locator('abbr[title^="人工知能"]').first
     expect(abbr).to_have_text("ＡＩ")
     w.check()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+A11Y_PAGES = [
+    "/",
+    "/sections/2.2.1",
+    "/measures/2.2.1.1.m1",
+    "/ministries",
+    "/ministries/文?as_of=2025-01-01",
+    "/search?q=女性研究者&kind=action",
+    "/indicators",
+    "/glossary",
+    "/source?start=9700&end=9720",
+]
+
+
+@pytest.mark.parametrize("path", A11Y_PAGES)
+def test_accessibility(browser: Browser, base_url: str, path: str) -> None:
+    """axe-core's WCAG 2 A/AA rules (headings, labels, contrast, landmarks …) on each page."""
+    context = browser.new_context(viewport=DESKTOP, locale="ja-JP", bypass_csp=True)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.goto(base_url + path)
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} e.g. {v['nodes'][0]['html'][:120]}"
+        for v in result["violations"]
+    ]
+    assert not problems, "\n".join(problems)
+    passed = {rule["id"] for rule in result["passes"]}
+    assert {"color-contrast", "label", "html-has-lang", "document-title"} <= passed | _not_applicable(result)
+    context.close()
+
+
+def _not_applicable(result: dict[str, list[dict[str, str]]]) -> set[str]:
+    return {rule["id"] for rule in result["inapplicable"]}
