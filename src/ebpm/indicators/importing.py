@@ -1,0 +1,321 @@
+"""Importing observations: validate every row first, then write all of them or none.
+
+Rows stream from the file into a temporary staging table of the monitoring store, so a file
+of any size is read with bounded memory. Duplicates and changes are then found in SQL, and
+the whole import is one transaction: an error anywhere leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from ebpm.indicators.monitor import Monitor, now
+from ebpm.indicators.periods import Period, PeriodError, parse_period
+from ebpm.indicators.registry import normalize_unit
+from ebpm.store import monitoring as t
+
+COLUMNS = ("indicator_id", "period", "value", "unit", "source", "note")
+REQUIRED = ("indicator_id", "period", "value")
+MAX_ERRORS = 20
+MAX_ABS = 1e15  # larger magnitudes are typing errors, not statistics
+MAX_TEXT = 2000  # characters of a source or note
+BATCH = 5000
+Progress = Callable[[int], None]
+
+
+class ObservationImportError(ValueError):
+    """The file cannot be imported; ``errors`` names each file, line and field at fault."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(slots=True)
+class RawRow:
+    line: int  # line of a CSV file, row of a sheet
+    values: dict[str, str]
+
+
+@dataclass(slots=True)
+class ImportResult:
+    file: str
+    rows: int = 0
+    added: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    duplicates: int = 0  # identical rows given twice, counted once
+    dry_run: bool = False
+    changes: list[dict[str, object]] = field(default_factory=list)  # a sample of what changes
+    import_id: int | None = None
+
+
+@lru_cache(maxsize=4096)
+def _period(text: str) -> Period:
+    return parse_period(text)
+
+
+def parse_value(raw: str) -> float:
+    """A number as written in a cell: 1,234.5 or １２３４; anything else is an error."""
+    s = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "").strip()
+    if s.startswith("−"):
+        s = "-" + s[1:]
+    try:
+        value = float(s)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{raw!r} is not a finite number")
+    if abs(value) > MAX_ABS:
+        raise ValueError(f"{raw!r} is implausibly large (more than 10^15)")
+    return value
+
+
+class Validator:
+    """Checks one row against the registry; returns a staging row or raises ValueError naming the field."""
+
+    def __init__(self, monitor: Monitor, file: str, today: date) -> None:
+        self.monitor = monitor
+        self.file = file
+        self.today = today
+        self.units: dict[str, str | None] = {}
+
+    def unit(self, series_id: str) -> str | None:
+        if series_id not in self.units:
+            self.units[series_id] = self.monitor.unit_of(series_id)
+        return self.units[series_id]
+
+    def check(self, row: RawRow) -> dict[str, object]:
+        v = row.values
+        sid = (v.get("indicator_id") or "").strip()
+        if not sid:
+            raise ValueError("indicator_id: empty")
+        if sid not in self.monitor.series:
+            raise ValueError(
+                f"indicator_id: unknown indicator {sid!r} (`ebpm indicators list` shows the ids)"
+            )
+        try:
+            period = _period((v.get("period") or "").strip())
+        except PeriodError as exc:
+            raise ValueError(f"period: {exc}") from None
+        if period.end > self.today:
+            raise ValueError(
+                f"period: {period.label} ends on {period.end}, after today; no future observations"
+            )
+        try:
+            value = parse_value(v.get("value") or "")
+        except ValueError as exc:
+            raise ValueError(f"value: {exc}") from None
+        unit = normalize_unit(v.get("unit"))
+        expected = self.unit(sid)
+        if unit is not None and expected is not None and unit != expected:
+            raise ValueError(f"unit: {unit!r} does not match the unit of {sid}, {expected!r}")
+        if expected is None and unit is not None:
+            self.units[sid] = unit  # the first unit given sets the series' unit
+        source = (v.get("source") or "").strip() or f"imported from {self.file}"
+        note = (v.get("note") or "").strip() or None
+        for name, textual in (("source", source), ("note", note or "")):
+            if len(textual) > MAX_TEXT:
+                raise ValueError(f"{name}: {len(textual)} characters; at most {MAX_TEXT}")
+        return {
+            "series_id": sid,
+            "period": period.label,
+            "period_end": period.end.isoformat(),
+            "value": value,
+            "unit": unit or expected,
+            "source": source,
+            "note": note,
+            "line": row.line,
+        }
+
+
+def _stage(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.staging")
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE staging (series_id TEXT, period TEXT, period_end TEXT, value REAL, unit TEXT, "
+        "source TEXT, note TEXT, line INTEGER)"
+    )
+
+
+def run_import(
+    monitor: Monitor,
+    rows: Iterable[RawRow],
+    file: Path,
+    fmt: str,
+    dry_run: bool = False,
+    author: str = "cli",
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate every row of ``rows``, then write them all (or, with ``dry_run``, nothing)."""
+    name = file.name
+    check = Validator(monitor, name, today or date.today())
+    result = ImportResult(str(file), dry_run=dry_run)
+    errors: list[str] = []
+    insert = text(
+        "INSERT INTO temp.staging VALUES "
+        "(:series_id, :period, :period_end, :value, :unit, :source, :note, :line)"
+    )
+    with monitor.store.connect() as conn:
+        conn.exec_driver_sql("PRAGMA temp_store=FILE")  # staging goes to disk, not memory
+        conn.commit()
+        trans = conn.begin()
+        try:
+            _stage(conn)
+            batch: list[dict[str, object]] = []
+            for row in rows:
+                result.rows += 1
+                try:
+                    batch.append(check.check(row))
+                except ValueError as exc:
+                    errors.append(f"{name}: line {row.line}: {exc}")
+                    if len(errors) >= MAX_ERRORS:
+                        errors.append(f"{name}: stopped after {MAX_ERRORS} errors")
+                        break
+                if len(batch) >= BATCH:
+                    conn.execute(insert, batch)
+                    batch = []
+                    if progress:
+                        progress(result.rows)
+            if batch:
+                conn.execute(insert, batch)
+            if progress:
+                progress(result.rows)
+            if not errors and result.rows == 0:
+                errors.append(f"{name}: no data rows")
+            errors += _duplicates(conn, name) if not errors else []
+            if errors:
+                raise ObservationImportError(errors)
+            _apply(conn, monitor, result, file, fmt, author)
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+            result.import_id = None
+        else:
+            trans.commit()
+    return result
+
+
+def _duplicates(conn: Connection, name: str) -> list[str]:
+    """The same series and period given twice with different values is an error."""
+    rows = conn.exec_driver_sql(
+        "SELECT series_id, period, COUNT(DISTINCT value), MIN(line), MAX(line) FROM temp.staging "
+        "GROUP BY series_id, period HAVING COUNT(DISTINCT value) > 1 LIMIT :n",
+        {"n": MAX_ERRORS},
+    ).all()
+    return [
+        f"{name}: lines {first} and {last}: {sid} {period} is given {n} different values; keep one"
+        for sid, period, n, first, last in rows
+    ]
+
+
+def _apply(
+    conn: Connection, monitor: Monitor, result: ImportResult, file: Path, fmt: str, author: str
+) -> None:
+    """Compare the staged rows with what is stored and write the differences."""
+    total = conn.exec_driver_sql("SELECT COUNT(*) FROM temp.staging").scalar_one()
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE dedup AS SELECT series_id, period, MIN(period_end) AS period_end, "
+        "MIN(value) AS value, MIN(unit) AS unit, MIN(source) AS source, MIN(note) AS note, MIN(line) AS line "
+        "FROM temp.staging GROUP BY series_id, period"
+    )
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.docobs")
+    conn.exec_driver_sql("CREATE TEMP TABLE docobs (series_id TEXT, period TEXT, value REAL)")
+    facts = [
+        {"s": f.series_id, "p": f.period.label, "v": f.value}
+        for fs in monitor.doc_observations.values()
+        for f in fs
+    ]
+    if facts:
+        conn.execute(text("INSERT INTO temp.docobs VALUES (:s, :p, :v)"), facts)
+    # the current value of each staged period: the newest import, else the document's
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE compared AS SELECT d.*, o.id AS old_id, COALESCE(o.value, c.value) AS old_value "
+        "FROM temp.dedup d "
+        "LEFT JOIN observations o "
+        "ON o.series_id = d.series_id AND o.period = d.period AND o.superseded_at IS NULL "
+        "LEFT JOIN temp.docobs c ON c.series_id = d.series_id AND c.period = d.period"
+    )
+    same = "old_value IS NOT NULL AND ABS(value - old_value) <= 1e-9 * MAX(1, ABS(old_value))"
+    result.duplicates = total - conn.exec_driver_sql("SELECT COUNT(*) FROM temp.dedup").scalar_one()
+    result.unchanged = conn.exec_driver_sql(f"SELECT COUNT(*) FROM temp.compared WHERE {same}").scalar_one()
+    result.revised = conn.exec_driver_sql(
+        f"SELECT COUNT(*) FROM temp.compared WHERE old_value IS NOT NULL AND NOT ({same})"
+    ).scalar_one()
+    result.added = conn.exec_driver_sql(
+        "SELECT COUNT(*) FROM temp.compared WHERE old_value IS NULL"
+    ).scalar_one()
+    result.changes = [
+        dict(r._mapping)
+        for r in conn.exec_driver_sql(
+            f"SELECT series_id, period, old_value, value, line FROM temp.compared WHERE NOT ({same}) "
+            "ORDER BY line LIMIT 20"
+        )
+    ]
+    stamp = now()
+    import_id = conn.execute(
+        t.imports.insert().values(
+            file=str(file),
+            format=fmt,
+            sha256=_sha256(file),
+            rows=result.rows,
+            added=result.added,
+            revised=result.revised,
+            unchanged=result.unchanged,
+            imported_at=stamp,
+            imported_by=author,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    result.import_id = import_id
+    # supersede first: the partial unique index allows one current value per period
+    conn.execute(
+        text(
+            f"UPDATE observations SET superseded_at = :stamp WHERE id IN "
+            f"(SELECT old_id FROM temp.compared WHERE old_id IS NOT NULL AND NOT ({same}))"
+        ),
+        {"stamp": stamp},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO observations "
+            "(series_id, period, period_end, value, unit, source, note, import_id, line, imported_at) "
+            "SELECT series_id, period, period_end, value, unit, source, note, :import_id, line, :stamp "
+            f"FROM temp.compared WHERE NOT ({same})"
+        ),
+        {"import_id": import_id, "stamp": stamp},
+    )
+    conn.execute(
+        text(
+            "UPDATE observations SET superseded_by = (SELECT n.id FROM observations n WHERE n.series_id = "
+            "observations.series_id AND n.period = observations.period AND n.superseded_at IS NULL) "
+            "WHERE superseded_at = :stamp AND superseded_by IS NULL"
+        ),
+        {"stamp": stamp},
+    )
+    for name in ("dedup", "docobs", "compared"):
+        conn.exec_driver_sql(f"DROP TABLE temp.{name}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def records(rows: Iterable[Mapping[str, object]], start_line: int = 1) -> Iterator[RawRow]:
+    """Rows from a reader that yields mappings (SDMX, e-Stat) as numbered raw rows."""
+    for n, row in enumerate(rows, start=start_line):
+        yield RawRow(n, {k: "" if v is None else str(v) for k, v in row.items()})

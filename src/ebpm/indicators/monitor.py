@@ -1,0 +1,259 @@
+"""Indicator monitoring: the registry with its observations, targets, statuses and roll-ups.
+
+Document values come from the knowledge base; imported observations and user targets from
+the monitoring store. For one period the newest value wins (an import over a document value,
+a later import over an earlier one); the older ones remain as history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from ebpm.indicators.periods import Period, parse_period
+from ebpm.indicators.progress import STATUS_LABELS, Assessment, Point, Target, assess, roll_up
+from ebpm.indicators.registry import DocumentFact, Series, build_registry
+from ebpm.model import Document
+from ebpm.services.browse import NotFoundError
+from ebpm.store import monitoring as t
+
+
+class UnknownSeriesError(NotFoundError):
+    """A series id that the registry does not hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    series_id: str
+    period: str
+    period_end: str
+    value: float
+    unit: str | None
+    source: str
+    note: str | None
+    origin: str  # document | import
+    line: int | None  # document line, or the line/row of the imported file
+    imported_at: str | None
+    superseded_at: str | None
+
+    def point(self) -> Point:
+        return Point(parse_period(self.period), self.value)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Monitor:
+    def __init__(self, doc: Document, store: Engine) -> None:
+        series, observations, targets = build_registry(doc)
+        self.doc = doc
+        self.store = store
+        self.series = {s.id: s for s in series}
+        self.doc_observations: dict[str, list[DocumentFact]] = {}
+        for fact in observations:
+            self.doc_observations.setdefault(fact.series_id, []).append(fact)
+        self.doc_targets = {fact.series_id: fact for fact in targets}
+
+    def get(self, series_id: str) -> Series:
+        s = self.series.get(series_id)
+        if s is None:
+            raise UnknownSeriesError(
+                f"unknown indicator series {series_id!r}; `ebpm indicators list` shows the ids"
+            )
+        return s
+
+    def unit_of(self, series_id: str) -> str | None:
+        """The series' unit: the document's, else that of its first imported observation."""
+        s = self.get(series_id)
+        if s.unit is not None:
+            return s.unit
+        with self.store.connect() as conn:
+            row = conn.execute(
+                select(t.observations.c.unit)
+                .where(t.observations.c.series_id == series_id, t.observations.c.unit.is_not(None))
+                .order_by(t.observations.c.id)
+                .limit(1)
+            ).first()
+        return row.unit if row else None
+
+    def observations(self, series_id: str, history: bool = False) -> list[Observation]:
+        """Observations by period; with ``history``, superseded values too (newest last)."""
+        s = self.get(series_id)
+        out = [
+            Observation(
+                series_id,
+                f.period.label,
+                f.period.end.isoformat(),
+                f.value,
+                f.unit,
+                f"統合イノベーション戦略2023 {f.line}行" + (f" / {s.source}" if s.footnotes else ""),
+                None,
+                "document",
+                f.line,
+                None,
+                None,
+            )
+            for f in self.doc_observations.get(series_id, [])
+        ]
+        with self.store.connect() as conn:
+            rows = conn.execute(
+                select(t.observations)
+                .where(t.observations.c.series_id == series_id)
+                .order_by(t.observations.c.id)
+            ).all()
+        imported = [
+            Observation(
+                series_id,
+                r.period,
+                r.period_end,
+                r.value,
+                r.unit,
+                r.source,
+                r.note,
+                "import",
+                r.line,
+                r.imported_at,
+                r.superseded_at,
+            )
+            for r in rows
+        ]
+        current_periods = {o.period for o in imported if o.superseded_at is None}
+        # a document value for a period that an import has since given is history
+        out = [
+            o if o.period not in current_periods else Observation(**{**asdict(o), "superseded_at": "import"})
+            for o in out
+        ]
+        everything = sorted(out + imported, key=lambda o: (o.period_end, o.superseded_at is None))
+        return everything if history else [o for o in everything if o.superseded_at is None]
+
+    def target(self, series_id: str) -> tuple[Target, dict[str, Any]] | None:
+        """The current target: the newest user target, else the document's."""
+        self.get(series_id)
+        with self.store.connect() as conn:
+            row = conn.execute(
+                select(t.targets)
+                .where(t.targets.c.series_id == series_id, t.targets.c.superseded_at.is_(None))
+                .order_by(t.targets.c.id.desc())
+                .limit(1)
+            ).first()
+        if row is not None:
+            target = Target(row.value, parse_period(row.period), row.direction, row.base_period)
+            return target, {
+                "origin": "user",
+                "author": row.author,
+                "created_at": row.created_at,
+                "note": row.note,
+            }
+        fact = self.doc_targets.get(series_id)
+        if fact is None:
+            return None
+        target = Target(fact.value, fact.period, fact.direction)
+        return target, {"origin": "document", "line": fact.line}
+
+    def set_target(
+        self,
+        series_id: str,
+        value: float,
+        period: Period,
+        direction: str,
+        author: str,
+        base_period: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a user target; the previous user target is superseded, never overwritten."""
+        self.get(series_id)
+        if direction not in ("up", "down"):
+            raise ValueError(f"direction must be up or down, not {direction!r}")
+        stamp = now()
+        with self.store.begin() as conn:
+            conn.execute(
+                update(t.targets)
+                .where(t.targets.c.series_id == series_id, t.targets.c.superseded_at.is_(None))
+                .values(superseded_at=stamp)
+            )
+            conn.execute(
+                insert(t.targets).values(
+                    series_id=series_id,
+                    value=value,
+                    period=period.label,
+                    period_end=period.end.isoformat(),
+                    direction=direction,
+                    base_period=base_period,
+                    note=note,
+                    author=author,
+                    created_at=stamp,
+                )
+            )
+        return self.status(series_id)
+
+    def assessment(self, series_id: str) -> Assessment:
+        current = self.target(series_id)
+        return assess([o.point() for o in self.observations(series_id)], current[0] if current else None)
+
+    def status(self, series_id: str) -> dict[str, Any]:
+        """One series: registry facts, its target, its status with the method's figures."""
+        s = self.get(series_id)
+        current = self.target(series_id)
+        a = self.assessment(series_id)
+        return {
+            "id": s.id,
+            "name": s.name,
+            "unit": self.unit_of(s.id),
+            "block": s.block,
+            "section": s.section,
+            "goal_ids": list(s.goal_ids),
+            "line": s.line,
+            "status": a.status,
+            "status_label": STATUS_LABELS[a.status],
+            "reason": a.reason,
+            "method": a.method,
+            "ratio": a.ratio,
+            "actual_rate": a.actual_rate,
+            "required_rate": a.required_rate,
+            "base": {"period": a.base.period.label, "value": a.base.value} if a.base else None,
+            "latest": {"period": a.latest.period.label, "value": a.latest.value} if a.latest else None,
+            "target": (
+                {
+                    "value": current[0].value,
+                    "period": current[0].period.label,
+                    "direction": current[0].direction,
+                    **current[1],
+                }
+                if current
+                else None
+            ),
+            "projected_value": a.projected_value,
+            "projected_met": a.projected_met,
+        }
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return [self.status(sid) for sid in self.series]
+
+    def roll_ups(self, statuses: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Statuses summarized per goal and per section (2.1 …)."""
+        rows = statuses if statuses is not None else self.statuses()
+        by_goal: dict[str, list[Any]] = {}
+        by_section: dict[str, list[Any]] = {}
+        for r in rows:
+            for g in r["goal_ids"] or []:
+                by_goal.setdefault(g, []).append(r["status"])
+            by_section.setdefault(".".join(r["section"].split(".")[:2]), []).append(r["status"])
+        goals = {g.id: g for g in self.doc.goals}
+
+        def summarize(key: str, statuses: list[Any]) -> dict[str, Any]:
+            summary, counts = roll_up(statuses)
+            return {"id": key, "status": summary, "status_label": STATUS_LABELS[summary], "counts": counts}
+
+        return {
+            "goals": [
+                summarize(g, s)
+                | {"kind": goals[g].kind, "section": goals[g].section, "text": goals[g].text[:200]}
+                for g, s in by_goal.items()
+                if g in goals
+            ],
+            "sections": [summarize(sec, s) for sec, s in sorted(by_section.items())],
+        }

@@ -1,0 +1,135 @@
+"""The indicator registry, seeded from the parsed document.
+
+Every 主要指標 (key indicator, a target) and 参考指標 (reference indicator, current data) item
+becomes one series per value it states: 健康寿命 gives 男性 and 女性. A reference value is the
+series' first observation, sourced to its document line; a key indicator's value with a year is
+the series' document target. Series ids are the item id, plus ``.s<k>`` when the item has
+several values (``2.1.ref.3.s1`` for 男性): stable for as long as the document is the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from ebpm.indicators.periods import Period, PeriodError, find_period, parse_period
+from ebpm.model import Document, Indicator, IndicatorValue
+
+Direction = str  # "up" (more is better) or "down"
+DOCUMENT_DATE = date(2023, 6, 9)  # the Cabinet decision of the strategy
+_DOWN = re.compile(r"削減|減少|低減|半減|抑制|短縮|ゼロ|解消")
+# a change (3倍に増加, 約1,000名増加, 1割増加) is not a level to reach: no numeric target is read
+_RELATIVE = re.compile(r"倍|増加|減少|割増|増やす|削減")
+_NUMBER = re.compile(r"約?[\d][\d,.]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    id: str
+    indicator_id: str
+    name: str  # the item's name, with the value's label: 健康寿命（男性）
+    label: str | None  # what distinguishes this value from its siblings: 男性
+    unit: str | None
+    block: str  # kpi | reference | grand_goal
+    section: str
+    goal_ids: tuple[str, ...]  # the goal statements of the same heading
+    line: int
+    line_end: int
+    footnotes: tuple[int, ...]
+    source: str  # where the figures come from: the item's footnotes, else the strategy itself
+    document_text: str  # the value as written
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFact:
+    """A value the document states: an observation (参考指標) or a target (主要指標)."""
+
+    series_id: str
+    value: float
+    unit: str | None
+    period: Period
+    line: int
+    direction: Direction
+
+
+def _label(text: str, number: float | None) -> str | None:
+    """The words before the value's own number: 男性 in ``男性 72.68歳``."""
+    flat = unicodedata.normalize("NFKC", text)
+    found = list(_NUMBER.finditer(flat))
+    chosen = next((m for m in found if _as_float(m.group()) == number), found[0] if found else None)
+    head = flat[: chosen.start()] if chosen else flat
+    head = re.sub(r"[\s:、\-−+]+$", "", head).strip()
+    return head or None
+
+
+def _as_float(text: str) -> float | None:
+    try:
+        return float(text.lstrip("約").replace(",", ""))
+    except ValueError:
+        return None
+
+
+def normalize_unit(unit: str | None) -> str | None:
+    """The unit as compared on import: NFKC, no spaces; ``％`` and ``%`` are the same."""
+    if unit is None:
+        return None
+    u = unicodedata.normalize("NFKC", unit).replace(" ", "").strip()
+    return u or None
+
+
+def _period(i: Indicator) -> Period | None:
+    if i.date:
+        try:
+            return parse_period(i.date.replace(" ", ""))
+        except PeriodError:
+            pass
+    return find_period(i.text)
+
+
+def build_registry(doc: Document) -> tuple[list[Series], list[DocumentFact], list[DocumentFact]]:
+    """Series, document observations and document targets, in document order."""
+    goals: dict[str, list[str]] = {}
+    for g in doc.goals:
+        goals.setdefault(g.section, []).append(g.id)
+    footnote_text = {f.number: f.text for f in doc.footnotes}
+    series: list[Series] = []
+    observations: list[DocumentFact] = []
+    targets: list[DocumentFact] = []
+    for i in doc.indicators:
+        values: list[IndicatorValue | None] = list(i.values) or [None]
+        period = _period(i)
+        direction = "down" if _DOWN.search(i.text) else "up"
+        source = " / ".join(footnote_text[n] for n in i.footnotes if n in footnote_text)
+        for k, v in enumerate(values, start=1):
+            sid = i.id if len(values) == 1 else f"{i.id}.s{k}"
+            label = _label(v.text, v.number) if v is not None and len(values) > 1 else None
+            unit = normalize_unit(v.unit) if v is not None else None
+            series.append(
+                Series(
+                    id=sid,
+                    indicator_id=i.id,
+                    name=f"{i.name}（{label}）" if label else i.name,
+                    label=label,
+                    unit=unit,
+                    block=i.block,
+                    section=i.section,
+                    goal_ids=tuple(goals.get(i.section, [])),
+                    line=i.line,
+                    line_end=i.line_end,
+                    footnotes=tuple(i.footnotes),
+                    source=source or f"統合イノベーション戦略2023 {i.line}行",
+                    document_text=v.text if v is not None else i.text,
+                )
+            )
+            if v is None or v.number is None or period is None:
+                continue
+            fact = DocumentFact(sid, v.number, unit, period, i.line, direction)
+            if i.block != "kpi":
+                # a reference value dated after the strategy (2040年に…) is a projection, not data
+                if period.end <= DOCUMENT_DATE:
+                    observations.append(fact)
+            elif not _RELATIVE.search(v.text) and unit not in ("倍", "割"):
+                targets.append(fact)
+    return series, observations, targets
