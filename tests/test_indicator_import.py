@@ -191,6 +191,7 @@ def test_targets_from_document_and_user(
 
 def test_status_rolls_up_to_goals_and_sections(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
     code, output = run(invoke, kb_file, tmp_path, "status", "--json")
+    assert code == 0
     body = json.loads(output)
     assert {s["id"] for s in body["sections"]} >= {"2.1", "2.2"}
     assert body["goals"] and all("counts" in g for g in body["goals"])

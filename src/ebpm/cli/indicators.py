@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -119,7 +120,9 @@ def status_command(
         console.print(f"section {s['id']}: {s['status_label']} ({counts})", highlight=False)
 
 
-def _run(monitor: Monitor, rows: Any, file: Path, fmt: str, dry_run: bool, author: str) -> None:
+def _run(
+    monitor: Monitor, rows: Any, file: Path, fmt: str, dry_run: bool, author: str, digest: str | None = None
+) -> None:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -138,6 +141,7 @@ def _run(monitor: Monitor, rows: Any, file: Path, fmt: str, dry_run: bool, autho
                 dry_run=dry_run,
                 author=author,
                 progress=lambda n: bar.update(task, completed=n),
+                digest=digest,
             )
         except (ObservationImportError, ReadError) as exc:
             bar.stop()
@@ -216,7 +220,8 @@ def fetch_estat_command(
     if table.skipped:
         console.print(f"{table.skipped} cells marked missing or confidential were skipped", highlight=False)
     rows: list[RawRow] = list(records([dict(r) for r in table.rows]))
-    _run(monitor, rows, Path(f"e-Stat-{stats_data_id}"), "e-stat", dry_run, "e-stat")
+    digest = hashlib.sha256(json.dumps(table.rows, ensure_ascii=False).encode()).hexdigest()
+    _run(monitor, rows, Path(f"e-Stat-{stats_data_id}"), "e-stat", dry_run, "e-stat", digest)
 
 
 @indicators.command("target")

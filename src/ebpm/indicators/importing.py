@@ -155,8 +155,12 @@ def run_import(
     author: str = "cli",
     today: date | None = None,
     progress: Progress | None = None,
+    digest: str | None = None,
 ) -> ImportResult:
-    """Validate every row of ``rows``, then write them all (or, with ``dry_run``, nothing)."""
+    """Validate every row of ``rows``, then write them all (or, with ``dry_run``, nothing).
+
+    ``digest`` identifies data that is not a file (an API answer); a file's is its sha256.
+    """
     name = file.name
     check = Validator(monitor, name, today or date.today())
     result = ImportResult(str(file), dry_run=dry_run)
@@ -195,7 +199,7 @@ def run_import(
             errors += _duplicates(conn, name) if not errors else []
             if errors:
                 raise ObservationImportError(errors)
-            _apply(conn, monitor, result, file, fmt, author)
+            _apply(conn, monitor, result, file, fmt, author, digest or _sha256(file))
         except BaseException:
             trans.rollback()
             raise
@@ -221,7 +225,7 @@ def _duplicates(conn: Connection, name: str) -> list[str]:
 
 
 def _apply(
-    conn: Connection, monitor: Monitor, result: ImportResult, file: Path, fmt: str, author: str
+    conn: Connection, monitor: Monitor, result: ImportResult, file: Path, fmt: str, author: str, digest: str
 ) -> None:
     """Compare the staged rows with what is stored and write the differences."""
     total = conn.exec_driver_sql("SELECT COUNT(*) FROM temp.staging").scalar_one()
@@ -268,7 +272,7 @@ def _apply(
         t.imports.insert().values(
             file=str(file),
             format=fmt,
-            sha256=_sha256(file),
+            sha256=digest,
             rows=result.rows,
             added=result.added,
             revised=result.revised,
