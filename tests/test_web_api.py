@@ -205,7 +205,9 @@ def test_openapi_spec_lists_the_resources(client: TestClient) -> None:
         "/api/commitments",
     ):
         assert path in paths
-    assert all(set(ops) == {"get"} for ops in spec["paths"].values())
+    writes = {p for p, ops in spec["paths"].items() if set(ops) != {"get"}}
+    assert writes == {"/api/indicators/series/{series_id}/target"}  # the one write, behind the token
+    assert "401" in spec["paths"]["/api/indicators/series/{series_id}/target"]["put"]["responses"]
     assert not any(p for p in paths if not p.startswith("/api/"))
 
 

@@ -33,7 +33,11 @@ def base_url(ingested_kb: Path) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ingested_kb), log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ingested_kb, ingested_kb.with_name("browser-monitoring.sqlite")), log_level="warning"
+        )
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -153,6 +157,16 @@ def test_pages_fit_a_phone(browser: Browser, base_url: str, path: str) -> None:
     w.check()
 
 
+def test_indicator_chart(browser: Browser, base_url: str) -> None:
+    w = open_page(browser, base_url, DESKTOP)
+    w.page.goto(base_url + "/indicators/2.1.ref.3.s1")
+    w.page.wait_for_function("document.querySelector('#chart-series').chart !== undefined")
+    points = w.page.evaluate("document.querySelector('#chart-series').chart.data.datasets[0].data.length")
+    assert points >= 1
+    w.shot("06-indicator")
+    w.check()
+
+
 def test_glossary_tooltip(browser: Browser, base_url: str) -> None:
     w = open_page(browser, base_url, DESKTOP)
     w.page.goto(base_url + "/sections/2.1.1")
@@ -170,6 +184,8 @@ A11Y_PAGES = [
     "/ministries/文?as_of=2025-01-01",
     "/search?q=女性研究者&kind=action",
     "/indicators",
+    "/indicators/2.1.ref.3.s1",
+    "/goals/2.2.1.goal.1",
     "/glossary",
     "/source?start=9700&end=9720",
 ]

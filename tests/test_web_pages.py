@@ -26,6 +26,8 @@ PAGES = [
     "/ministries/文",
     "/search?q=女性研究者",
     "/indicators",
+    "/indicators/2.1.ref.3.s1",
+    "/goals/2.2.1.goal.1",
     "/glossary",
     "/source?start=1420&end=1450",
 ]

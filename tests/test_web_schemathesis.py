@@ -17,7 +17,9 @@ from ebpm.web.app import create_app
 _folder = tempfile.TemporaryDirectory(prefix="ebpm-schemathesis-")
 _db = Path(_folder.name) / "kb.sqlite"
 ingest(None, _db)
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(_db))
+schema = schemathesis.openapi.from_asgi(
+    "/api/openapi.json", create_app(_db, Path(_folder.name) / "monitoring.sqlite")
+)
 
 
 @schema.parametrize()

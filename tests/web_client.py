@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from ebpm.web.app import create_app
 
 
-def client_for(db: Path) -> TestClient:
+def client_for(db: Path, monitoring_db: Path | None = None, token: str = "") -> TestClient:
     # a server error must show up as a 500 response, as a user would see it
-    return TestClient(create_app(db), raise_server_exceptions=False)
+    store = monitoring_db or db.with_name(db.stem + "-monitoring.sqlite")
+    return TestClient(create_app(db, store, token), raise_server_exceptions=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +21,14 @@ def serve_command(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     db: DbOption = None,
+    monitoring_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--monitoring-db",
+            help="Monitoring store (default: $EBPM_MONITORING_DB, else ./ebpm-monitoring.sqlite).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard (Japanese first) and the read-only REST API under /api/."""
     import uvicorn
@@ -33,6 +42,7 @@ def serve_command(
         raise fail(str(exc)) from None
     console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
     try:
-        uvicorn.run(create_app(path.resolve()), host=host, port=port, log_level="warning")
+        app_ = create_app(path.resolve(), monitoring_db)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc}") from None

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from ebpm.indicators.periods import Period, parse_period
-from ebpm.indicators.progress import STATUS_LABELS, Assessment, Point, Target, assess, roll_up
+from ebpm.indicators.progress import STATUS_LABELS, Assessment, Point, Target, assess, projection, roll_up
 from ebpm.indicators.registry import DocumentFact, Series, build_registry
 from ebpm.model import Document
 from ebpm.services.browse import NotFoundError
@@ -228,6 +228,45 @@ class Monitor:
             ),
             "projected_value": a.projected_value,
             "projected_met": a.projected_met,
+        }
+
+    def detail(self, series_id: str) -> dict[str, Any]:
+        """One series for its page: the status, every observation (history too) and the chart's data."""
+        status = self.status(series_id)
+        history = self.observations(series_id, history=True)
+        current = [o for o in history if o.superseded_at is None]
+        points = [o.point() for o in current]
+        chart: dict[str, Any] = {
+            "points": [
+                {"x": p.period.year_fraction, "y": o.value, "label": o.period, "source": o.source}
+                for p, o in zip(points, current, strict=True)
+            ],
+            "target": None,
+            "projection": [],
+        }
+        target = self.target(series_id)
+        if target is not None:
+            t_ = target[0]
+            chart["target"] = {"x": t_.period.year_fraction, "y": t_.value, "label": t_.period.label}
+            if len({p.period.year_fraction for p in points}) >= 2:
+                start = min(points, key=lambda p: p.period.end)
+                chart["projection"] = [
+                    {"x": x, "y": projection(points, period)}
+                    for x, period in (
+                        (start.period.year_fraction, start.period),
+                        (t_.period.year_fraction, t_.period),
+                    )
+                ]
+        return status | {
+            "series": {
+                "indicator_id": self.get(series_id).indicator_id,
+                "label": self.get(series_id).label,
+                "source": self.get(series_id).source,
+                "document_text": self.get(series_id).document_text,
+                "line_end": self.get(series_id).line_end,
+            },
+            "observations": [asdict(o) for o in history],
+            "chart": chart,
         }
 
     def statuses(self) -> list[dict[str, Any]]:

@@ -95,12 +95,12 @@ def _rates(x0: float, xt: float, target: float, dt: float, dT: float) -> tuple[s
 
 def assess(points: list[Point], target: Target | None) -> Assessment:
     """The status of a series with observations ``points`` toward ``target``."""
-    if target is None:
-        return Assessment("insufficient_data", "no target")
     ordered = sorted(points, key=lambda p: p.period.end)
     if not ordered:
-        return Assessment("insufficient_data", "no observation")
+        return Assessment("insufficient_data", "no target" if target is None else "no observation")
     latest = ordered[-1]
+    if target is None:
+        return Assessment("insufficient_data", "no target", base=ordered[0], latest=latest)
     base = next((p for p in ordered if p.period.label == target.base_period), ordered[0])
     projected = projection(ordered, target.period)
     known = Assessment(

@@ -127,3 +127,12 @@ def open_store(path: Path) -> Engine:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return engine
+
+
+def version(engine: Engine) -> tuple[int, int]:
+    """Changes whenever observations are imported or a target is set: a key for caches."""
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM imports), (SELECT COALESCE(MAX(id), 0) FROM targets)"
+        ).one()
+    return (int(row[0]), int(row[1]))

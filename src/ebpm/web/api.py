@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
+from ebpm.indicators.periods import PeriodError, parse_period
 from ebpm.search.documents import KINDS
 from ebpm.search.index import MAX_QUERY
 from ebpm.services import browse, overview
 from ebpm.web import models as m
-from ebpm.web.deps import Format, IsoDate, KnowledgeDep, Limit, MinistryQ, Offset, SectionQ
+from ebpm.web.deps import (
+    Format,
+    IsoDate,
+    KnowledgeDep,
+    Limit,
+    MinistryQ,
+    MonitorDep,
+    Offset,
+    SectionQ,
+    Writer,
+)
 from ebpm.web.tabular import CSV_RESPONSE, csv_response
 
 router = APIRouter(prefix="/api", responses={404: {"model": m.ErrorOut}, 422: {"model": m.ErrorOut}})
@@ -187,3 +198,76 @@ def commitments(
         "counts_by_ministry": data["counts_by_ministry"],
         "counts_by_year": data["counts_by_year"],
     }
+
+
+StatusQ = Annotated[
+    Literal[
+        "target_achieved",
+        "on_track",
+        "fair_progress",
+        "limited_progress",
+        "deterioration",
+        "insufficient_data",
+    ]
+    | None,
+    Query(description="Only series with this status."),
+]
+
+
+@router.get(
+    "/indicators/series",
+    response_model=m.Page[m.SeriesStatus],
+    responses=CSV_RESPONSE,
+    summary="Indicator series with their progress status",
+)
+def indicator_series(
+    monitor: MonitorDep,
+    k: KnowledgeDep,
+    section: SectionQ = None,
+    status: StatusQ = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Any:
+    browse.check_filters(k, section, None)
+    items = [
+        s
+        for s in monitor.statuses()
+        if (section is None or browse.under(s["section"], section))
+        and (status is None or s["status"] == status)
+    ]
+    return listing(items, limit, offset, format, "indicator-series")
+
+
+@router.get("/indicators/status", response_model=m.RollUps, summary="Statuses rolled up by goal and section")
+def indicator_roll_ups(monitor: MonitorDep) -> Any:
+    return monitor.roll_ups()
+
+
+@router.get(
+    "/indicators/series/{series_id}",
+    response_model=m.SeriesDetail,
+    summary="One series: observations, target, chart",
+)
+def indicator_series_detail(monitor: MonitorDep, series_id: Annotated[str, Path(max_length=60)]) -> Any:
+    return monitor.detail(series_id)
+
+
+@router.put(
+    "/indicators/series/{series_id}/target",
+    response_model=m.SeriesStatus,
+    responses={400: {"model": m.ErrorOut}, 401: {"model": m.ErrorOut}, 403: {"model": m.ErrorOut}},
+    summary="Set a series' target (needs the API token); the previous target is kept as history",
+)
+def set_indicator_target(
+    monitor: MonitorDep,
+    author: Writer,
+    series_id: Annotated[str, Path(max_length=60)],
+    body: m.TargetIn,
+) -> Any:
+    try:
+        period = parse_period(body.period)
+        base = parse_period(body.base_period).label if body.base_period else None
+    except PeriodError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return monitor.set_target(series_id, body.value, period, body.direction, author, base, body.note)

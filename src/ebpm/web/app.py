@@ -7,6 +7,7 @@ HTML page elsewhere, never a stack trace.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from ebpm import __version__
 from ebpm.search.index import IndexMissingError, QueryError
 from ebpm.services.browse import NotFoundError
 from ebpm.services.knowledge import KnowledgeCache
+from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
 from ebpm.web import api, pages
 from ebpm.web.page_cache import PageCache
@@ -85,8 +87,10 @@ def _error(request: Request, status: int, message: Any, headers: Mapping[str, st
     )
 
 
-def create_app(db: Path) -> FastAPI:
-    """The app serving the knowledge base at ``db`` (reloaded when a re-ingest replaces it)."""
+def create_app(db: Path, monitoring_db: Path | None = None, api_token: str | None = None) -> FastAPI:
+    """The app serving the knowledge base at ``db`` (reloaded when a re-ingest replaces it) and the
+    monitoring store (``$EBPM_MONITORING_DB`` by default). Writes need ``api_token`` (default
+    ``$EBPM_API_TOKEN``) as a bearer token; without one, the app is read-only."""
     app = FastAPI(
         title="ebpm API",
         version=__version__,
@@ -102,6 +106,9 @@ def create_app(db: Path) -> FastAPI:
     )
     app.state.cache = KnowledgeCache(db)
     app.state.page_cache = PageCache()
+    app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
+    app.state.monitors = {}
+    app.state.api_token = api_token if api_token is not None else os.environ.get("EBPM_API_TOKEN", "")
     app.add_middleware(HeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BeforeValidator
 
+from ebpm.indicators.monitor import Monitor
 from ebpm.services.knowledge import Knowledge
 
 
@@ -18,6 +20,35 @@ def get_knowledge(request: Request) -> Knowledge:
 
 
 KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
+
+
+def get_monitor(request: Request, k: KnowledgeDep) -> Monitor:
+    """The indicator monitor of the current document (one per loaded knowledge base)."""
+    monitors: dict[object, Monitor] = request.app.state.monitors
+    monitor = monitors.get(k.token)
+    if monitor is None:
+        monitors.clear()
+        monitor = monitors[k.token] = Monitor(k.doc, request.app.state.monitoring)
+    return monitor
+
+
+MonitorDep = Annotated[Monitor, Depends(get_monitor)]
+
+
+def require_token(request: Request) -> str:
+    """Writes need the server's API token as a bearer token; a server without one is read-only."""
+    expected: str = request.app.state.api_token
+    if not expected:
+        raise HTTPException(
+            403, "this server is read-only: start it with $EBPM_API_TOKEN set to allow writes"
+        )
+    given = request.headers.get("authorization", "")
+    if not secrets.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        raise HTTPException(401, "a valid bearer token is needed", headers={"www-authenticate": "Bearer"})
+    return "api"
+
+
+Writer = Annotated[str, Depends(require_token)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: the whole filtered list as CSV.")]

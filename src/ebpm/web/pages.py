@@ -14,11 +14,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from ebpm.indicators.progress import STATUS_LABELS, roll_up
 from ebpm.search.documents import KINDS
 from ebpm.search.index import QueryError, Results
 from ebpm.services import browse, overview
 from ebpm.services.knowledge import Knowledge
-from ebpm.web.deps import IsoDate, KnowledgeDep, MinistryQ, SectionQ
+from ebpm.store import monitoring
+from ebpm.web.deps import IsoDate, KnowledgeDep, MinistryQ, MonitorDep, SectionQ
 from ebpm.web.page_cache import Cached, PageCache
 from ebpm.web.render import glossary_for, templates
 
@@ -74,8 +76,10 @@ def _cached(body: bytes, media_type: str) -> Cached:
 def _serve(request: Request, k: Knowledge, render: Callable[[], Cached]) -> Response:
     """The page from the cache (rendered on a miss), or 304 when the browser has it already."""
     cache: PageCache = request.app.state.page_cache
-    # "today" is part of the key: the ministry page's overdue marks default to today's date
-    key = (k.token, date.today(), str(request.url.path), str(request.url.query))
+    # "today" is part of the key: the ministry page's overdue marks default to today's date;
+    # the monitoring store's version, because an import or a new target changes indicator pages
+    store_version = monitoring.version(request.app.state.monitoring)
+    key = (k.token, store_version, date.today(), str(request.url.path), str(request.url.query))
     page = cache.get_or_render(key, render)
     headers = {"etag": page.etag, "cache-control": "no-cache"}  # revalidate: a re-ingest changes pages
     if request.headers.get("if-none-match") == page.etag:
@@ -177,12 +181,50 @@ def _facet_links(q: str, active: dict[str, str | None], facets: dict[str, dict[s
 
 
 @page("/indicators", "indicators.html")
-def indicators(request: Request, k: KnowledgeDep) -> dict[str, Any]:
-    items = [browse.indicator_json(i) for i in k.doc.indicators]
-    titles = {h.id: h.title for h in k.doc.headings}
+def indicators(request: Request, k: KnowledgeDep, monitor: MonitorDep) -> dict[str, Any]:
+    """Every series with its value as parsed, its source line and its status."""
+    statuses = monitor.statuses()
+    parsed = {s.id: s.document_text for s in monitor.series.values()}
+    roll = monitor.roll_ups(statuses)
     return {
-        "indicators": items,
-        "section_titles": {s: titles.get(s, "") for s in {i["section"] for i in items}},
+        "series": [s | {"document_text": parsed[s["id"]]} for s in statuses],
+        "sections": roll["sections"],
+        "status_labels": STATUS_LABELS,
+    }
+
+
+@page("/indicators/{series_id}", "indicator.html")
+def indicator(
+    request: Request, k: KnowledgeDep, monitor: MonitorDep, series_id: Annotated[str, Path(max_length=60)]
+) -> dict[str, Any]:
+    detail = monitor.detail(series_id)
+    return detail | {"breadcrumbs": browse.breadcrumbs(k, detail["section"])}
+
+
+@page("/goals/{goal_id}", "goal.html")
+def goal(
+    request: Request, k: KnowledgeDep, monitor: MonitorDep, goal_id: Annotated[str, Path(max_length=60)]
+) -> dict[str, Any]:
+    """A goal statement with the statuses of its indicators rolled up."""
+    g = next((g for g in k.doc.goals if g.id == goal_id), None)
+    if g is None:
+        raise browse.NotFoundError(f"no goal {goal_id!r}; goal ids look like 2.2.1.goal.1")
+    statuses = [s for s in monitor.statuses() if goal_id in s["goal_ids"]]
+    summary, counts = roll_up([s["status"] for s in statuses])
+    return {
+        "goal": {
+            "id": g.id,
+            "kind": g.kind,
+            "section": g.section,
+            "text": g.text,
+            "line_start": g.line_start,
+            "line_end": g.line_end,
+        },
+        "breadcrumbs": browse.breadcrumbs(k, g.section),
+        "status": summary,
+        "status_label": STATUS_LABELS[summary],
+        "counts": counts,
+        "series": statuses,
     }
 
 

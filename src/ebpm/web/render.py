@@ -16,6 +16,7 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from ebpm.indicators.progress import STATUS_LABELS
 from ebpm.model import GlossaryEntry
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -114,5 +115,9 @@ KIND_LABELS = {
 BLOCK_LABELS = {"kpi": "主要指標", "reference": "参考指標", "grand_goal": "大目標の指標"}
 GOAL_LABELS = {"grand_goal": "大目標", "vision": "あるべき姿", "goal": "目標"}
 templates.env.globals.update(
-    COLUMN_LABELS=COLUMN_LABELS, KIND_LABELS=KIND_LABELS, BLOCK_LABELS=BLOCK_LABELS, GOAL_LABELS=GOAL_LABELS
+    COLUMN_LABELS=COLUMN_LABELS,
+    KIND_LABELS=KIND_LABELS,
+    BLOCK_LABELS=BLOCK_LABELS,
+    GOAL_LABELS=GOAL_LABELS,
+    STATUS_LABELS=STATUS_LABELS,
 )
