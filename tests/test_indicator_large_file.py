@@ -1,31 +1,23 @@
 """A 1 GiB observations file is streamed: memory stays bounded, whatever the file's size.
 
-The import runs as its own process; its peak resident memory (from wait4) is compared with
-that of the same command on a four-row file. The file's rows are one observation repeated
+The import runs as its own process; its peak resident memory (see tests/peak_memory.py) is
+compared with that of the same command on a four-row file. The file's rows are one observation repeated
 (about 196,000 rows of 5.5 kB), so the check is about reading, validating and staging a
 large file, not about how many distinct values it holds.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.peak_memory import run_measured
+
 GIB = 1 << 30
 HEADROOM_MIB = 100  # what the 1 GiB import may use beyond the tiny one
-
-
-def peak_rss_mib(args: list[str]) -> tuple[int, str, float]:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert proc.stdout is not None
-    output = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    return os.waitstatus_to_exitcode(status), output, usage.ru_maxrss / 1024  # kB on Linux
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +41,9 @@ def test_a_1gib_file_is_streamed_with_bounded_memory(big_file: Path, kb_file: Pa
     common = ["--dry-run", "--db", str(kb_file), "--monitoring-db", str(tmp_path / "m.sqlite")]
     small = tmp_path / "small.csv"
     small.write_text("indicator_id,period,value,unit\n" + "2.2.1.ref.6,FY2015,15.3,%\n" * 4, encoding="utf-8")
-    code, output, baseline = peak_rss_mib([ebpm, "indicators", "import", str(small), *common])
+    code, output, baseline = run_measured([ebpm, "indicators", "import", str(small), *common])
     assert code == 0, output
-    code, output, peak = peak_rss_mib([ebpm, "indicators", "import", str(big_file), *common])
+    code, output, peak = run_measured([ebpm, "indicators", "import", str(big_file), *common])
     assert code == 0, output
     assert "would import" in output and "identical duplicate rows counted once" in output
     assert big_file.stat().st_size >= GIB
