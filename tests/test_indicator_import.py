@@ -248,6 +248,56 @@ def test_open_sdg_csv(monitor: Monitor, tmp_path: Path) -> None:
     assert "2019,2019,男性,歳,72.68" in lines and "2019,2019,女性,歳,75.38" in lines
 
 
+def test_csv_export_round_trip(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
+    run(invoke, kb_file, tmp_path, "import", str(write(tmp_path, "a.csv", GOOD)))
+    out = tmp_path / "export.csv"
+    code, output = run(invoke, kb_file, tmp_path, "export", "--format", "csv", "-o", str(out))
+    assert code == 0, output
+    other = tmp_path / "other"
+    other.mkdir()
+    done = invoke(
+        "indicators", "import", str(out), "--db", str(kb_file), "--monitoring-db", str(other / "m.sqlite")
+    )
+    assert done.exit_code == 0, done.output
+    assert "2 added" in done.output  # the two imported values; the document's are unchanged
+    listed = invoke(
+        "indicators",
+        "observations",
+        SERIES,
+        "--json",
+        "--db",
+        str(kb_file),
+        "--monitoring-db",
+        str(other / "m.sqlite"),
+    )
+    assert [(o["period"], o["value"]) for o in json.loads(listed.output)] == [
+        ("FY2017", 16.2),
+        ("FY2019", 16.9),
+        ("FY2021", 17.8),
+    ]
+
+
+def test_datapackage_round_trip(monitor: Monitor, tmp_path: Path) -> None:
+    from frictionless import Package
+
+    package = Package(str(write_datapackage(monitor, tmp_path / "package")))
+    rows = package.get_resource("observations").read_rows()
+    expected = [(o.series_id, o.period, o.value) for sid in monitor.series for o in monitor.observations(sid)]
+    assert [(r["series_id"], r["period"], float(r["value"])) for r in rows] == expected
+
+
+def test_open_sdg_round_trip(monitor: Monitor, tmp_path: Path) -> None:
+    import csv
+
+    write_open_sdg(monitor, tmp_path / "osdg")
+    with (tmp_path / "osdg" / "indicator_2-1-ref-3.csv").open(encoding="utf-8") as fh:
+        back = {(r["Series"], r["Period"]): float(r["Value"]) for r in csv.DictReader(fh)}
+    for sid in ("2.1.ref.3.s1", "2.1.ref.3.s2"):
+        label = monitor.series[sid].label
+        for o in monitor.observations(sid):
+            assert back[(label, o.period)] == o.value
+
+
 def test_export_command(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
     for fmt, out in (
         ("sdmx-ml", "x.xml"),
@@ -259,4 +309,4 @@ def test_export_command(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
         assert code == 0, output
         assert (tmp_path / out).exists()
     code, output = run(invoke, kb_file, tmp_path, "export", "--format", "pdf", "-o", str(tmp_path / "x"))
-    assert code == 1 and "use sdmx-ml" in output
+    assert code == 1 and "use csv, sdmx-ml" in output

@@ -253,17 +253,20 @@ def target_command(
 
 @indicators.command("export")
 def export_command(
-    fmt: Annotated[str, typer.Option("--format", help="sdmx-ml | sdmx-csv | datapackage | open-sdg")],
+    fmt: Annotated[str, typer.Option("--format", help="csv | sdmx-ml | sdmx-csv | datapackage | open-sdg")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File (SDMX) or folder.")],
     db: DbOption = None,
     store: MonitoringOption = None,
 ) -> None:
-    """Export the observations: SDMX-ML, SDMX-CSV, a Frictionless Data Package, or Open SDG CSV."""
-    from ebpm.indicators.exports import write_datapackage, write_open_sdg
+    """Export the observations: CSV (the import layout), SDMX-ML, SDMX-CSV, a Frictionless Data
+    Package, or Open SDG CSV (one file per indicator)."""
+    from ebpm.indicators.exports import write_datapackage, write_observations_csv, write_open_sdg
     from ebpm.indicators.sdmx_io import write_sdmx_csv, write_sdmx_ml
 
     monitor = _monitor(db, store)
-    if fmt == "sdmx-ml":
+    if fmt == "csv":
+        console.print(f"{write_observations_csv(monitor, output)} observations written to {output}")
+    elif fmt == "sdmx-ml":
         console.print(f"{write_sdmx_ml(monitor, output)} observations written to {output}")
     elif fmt == "sdmx-csv":
         console.print(f"{write_sdmx_csv(monitor, output)} observations written to {output}")
@@ -272,7 +275,7 @@ def export_command(
     elif fmt == "open-sdg":
         console.print(f"{len(write_open_sdg(monitor, output))} indicator files written to {output}")
     else:
-        raise fail(f"--format {fmt!r}: use sdmx-ml, sdmx-csv, datapackage or open-sdg")
+        raise fail(f"--format {fmt!r}: use csv, sdmx-ml, sdmx-csv, datapackage or open-sdg")
 
 
 @indicators.command("observations")

@@ -152,3 +152,17 @@ def write_open_sdg(monitor: Monitor, folder: Path) -> list[Path]:
             writer.writerows(rows)
         written.append(path)
     return written
+
+
+def write_observations_csv(monitor: Monitor, path: Path, encoding: str = "utf-8-sig") -> int:
+    """The current observations in the import layout (indicator_id, period, value, unit, source,
+    note), so that a file exported here imports anywhere else; returns the number of rows."""
+    count = 0
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["indicator_id", "period", "value", "unit", "source", "note"])
+        for sid in monitor.series:
+            for o in monitor.observations(sid):
+                writer.writerow([sid, o.period, repr(o.value), o.unit or "", o.source, o.note or ""])
+                count += 1
+    return count
