@@ -7,21 +7,13 @@ that the importer can stream a file of any size. Header problems are found befor
 from __future__ import annotations
 
 import codecs
-import csv
-import sys
 from collections.abc import Iterator
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from ebpm.indicators.importing import COLUMNS, REQUIRED, RawRow
+from ebpm.sources.tabular import ReadError, read_table
 
-SNIFF_BYTES = 1 << 20
-csv.field_size_limit(min(sys.maxsize, 1 << 24))
-
-
-class ReadError(ValueError):
-    """The file cannot be read as observations; the message names the file and what is wrong."""
+__all__ = ["ReadError", "detect_format", "read_rows"]
 
 
 def detect_format(path: Path) -> str:
@@ -39,25 +31,6 @@ def detect_format(path: Path) -> str:
     raise ReadError(f"{path}: unknown file type {suffix!r}; use .csv, .xlsx, or .xml (SDMX-ML)")
 
 
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig when the start of the file is UTF-8, else cp932 when it reads as CP932."""
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    if b"\x00" in head:
-        raise ReadError(f"{path}: the file holds NUL bytes: UTF-16 or binary, not UTF-8 or CP932 text")
-    # a multi-byte character may be cut at the end of the sample
-    for encoding in ("utf-8-sig", "cp932"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            sample = decoder.decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        # CP932 maps stray bytes to private-use characters: real CP932 text has none
-        if encoding == "utf-8-sig" or not any("\ue000" <= ch <= "\uf8ff" for ch in sample):
-            return encoding
-    raise ReadError(f"{path}: the file is neither UTF-8 nor CP932 (Shift_JIS) text")
-
-
 def check_header(path: Path, header: list[str]) -> dict[str, int]:
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     missing = [c for c in REQUIRED if c not in names]
@@ -72,68 +45,12 @@ def check_header(path: Path, header: list[str]) -> dict[str, int]:
     return {name: k for k, name in enumerate(names) if name}
 
 
-def read_csv(path: Path) -> Iterator[RawRow]:
-    encoding = detect_encoding(path)
-    fh = path.open(encoding=encoding, newline="", errors="strict")
-    reader = csv.reader(fh)
-    try:
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ReadError(f"{path}: the file is empty") from None
-        index = check_header(path, header)
-        width = len(header)
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > width:
-                raise ReadError(
-                    f"{path}: line {reader.line_num}: {len(cells)} fields, the header has {width}"
-                )
-            yield RawRow(
-                reader.line_num, {name: cells[k] if k < len(cells) else "" for name, k in index.items()}
-            )
-    except UnicodeDecodeError as exc:
-        raise ReadError(
-            f"{path}: after line {reader.line_num}: bytes that are not {encoding} ({exc.reason}); "
-            "save the file as UTF-8 or CP932"
-        ) from None
-    except csv.Error as exc:
-        raise ReadError(f"{path}: line {reader.line_num}: {exc}") from None
-    finally:
-        fh.close()
-
-
-def read_excel(path: Path) -> Iterator[RawRow]:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ReadError(f"{path}: not a readable Excel workbook ({exc})") from None
-    try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise ReadError(f"{path}: the first sheet is empty")
-        index = check_header(path, ["" if h is None else str(h) for h in header])
-        for n, cells in enumerate(rows, start=2):
-            if all(c is None or str(c).strip() == "" for c in cells):
-                continue
-            yield RawRow(n, {name: _cell(cells[k]) if k < len(cells) else "" for name, k in index.items()})
-    finally:
-        book.close()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as the same number
-    if isinstance(value, (datetime, date)):
-        return value.strftime("%Y-%m-%d")  # a date cell: the period is that day
-    return str(value)
+def read_tabular(path: Path) -> Iterator[RawRow]:
+    """Observations from a CSV or Excel file with the import columns."""
+    header, rows = read_table(path)
+    index = check_header(path, header)
+    for line, cells in rows:
+        yield RawRow(line, {name: cells[k] if k < len(cells) else "" for name, k in index.items()})
 
 
 # SDMX: the dimension that names the series, and the attribute that carries the unit
@@ -179,5 +96,5 @@ def read_sdmx(path: Path) -> Iterator[RawRow]:
 def read_rows(path: Path, fmt: str) -> Iterator[RawRow]:
     if not path.exists():
         raise ReadError(f"{path}: no such file")
-    readers = {"csv": read_csv, "excel": read_excel, "sdmx-ml": read_sdmx, "sdmx-csv": read_sdmx}
+    readers = {"csv": read_tabular, "excel": read_tabular, "sdmx-ml": read_sdmx, "sdmx-csv": read_sdmx}
     return readers[fmt](path)
