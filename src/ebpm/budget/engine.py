@@ -3,20 +3,24 @@
 Strategy items are documents of three kinds: measure rows (the commitment, status and actions
 under their heading), subsections (title, goals and the commitments of their rows) and the
 section 4 fields (AI, quantum, …). A project is its name (counted twice), purpose and summary.
-Both sides are SudachiPy words in normalized form (the search analyzer). The project's words
-are expanded through the STI thesaurus (``concepts``), the search synonyms and the glossary
-(abbreviation ↔ name) at a lower weight, and every item is scored by BM25.
+Two signals are combined, as measured on the labelled sample (benchmarks/mapping.py):
 
-A score is normalized by the most the project's own words could score (every word matching,
-saturated), so scores of different projects compare. A measure row also takes a share of its
-subsection's score: a project about a subsection's theme in general most likely serves one of
-its rows.
+- words: SudachiPy words in normalized form (the search analyzer), the project's words expanded
+  through the STI thesaurus (``concepts``), the search synonyms and the glossary (abbreviation ↔
+  name) at a lower weight, every item scored by BM25;
+- characters: TF-IDF over character 2- and 3-grams (scikit-learn), cosine similarity, which
+  still sees 暗号 inside 暗号鍵 where the two sides split words differently.
 
-Unmatched: the project's confidence is its best row score, discounted when the project uses
-none of the words that mark research and innovation work (``STI_MARKERS``): half with none,
-three quarters with one, in full with two or more. Below ``UNMATCHED_BELOW`` the project is
-flagged unmatched, its best candidates still listed. The threshold is calibrated on the
-labelled sample's negatives (benchmarks/mapping.py reports it with cross-validation).
+Each signal is scaled by its best item for the project, then mixed: WORD_SHARE of words,
+the rest characters.
+
+Unmatched: the project's confidence is its best character cosine with a row (an absolute
+score, comparable across projects; on the sample it separated the negatives better than the
+word score or the mix), discounted when the project uses none of the words that mark research
+and innovation work (``STI_MARKERS``): half with none, three quarters with one, in full with two
+or more. Below ``UNMATCHED_BELOW`` the project is flagged unmatched, its best candidates still
+listed. The threshold is calibrated on the labelled sample's negatives (benchmarks/mapping.py
+reports it with cross-validation).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ebpm.budget.concepts import CONCEPTS, STI_MARKERS
 from ebpm.model import Document
@@ -37,8 +42,8 @@ from ebpm.search.synonyms import GROUPS
 K1, B = 1.2, 0.75
 NAME_WEIGHT = 2.0
 EXPANSION_WEIGHT = 0.4
-SUBSECTION_SHARE = 0.3
-UNMATCHED_BELOW = 0.205  # calibrated on the labelled sample (benchmarks/mapping.py)
+WORD_SHARE = 0.35  # of the ranking score; characters give the rest
+UNMATCHED_BELOW = 0.084  # calibrated on the labelled sample (benchmarks/mapping.py)
 TOP_MEASURES, TOP_SUBSECTIONS, TOP_FIELDS = 5, 3, 2
 FIELDS_SECTION = "2.4"
 _SENTENCE = re.compile(r"(?<=[。！？])|\n")
@@ -99,8 +104,8 @@ class Match:
 class ProjectMatches:
     project_id: str
     unmatched: bool
-    best_score: float  # the best row's score
-    confidence: float  # best_score, discounted when the project shows no sign of STI work
+    best_score: float  # the best row's absolute score: the signals' best values, mixed
+    confidence: float  # the best character cosine, discounted when the project shows no sign of STI work
     markers: list[str]  # the STI marker words the project uses
     items: list[Match]
 
@@ -151,6 +156,13 @@ class MappingEngine:
         vocabulary: dict[str, int] = {}
         self.indexes = {kind: _Bm25(items, vocabulary) for kind, items in self.by_kind.items()}
         self.position = {kind: {i.id: n for n, i in enumerate(items)} for kind, items in self.by_kind.items()}
+        self.chars = TfidfVectorizer(
+            analyzer="char", ngram_range=(2, 3), sublinear_tf=True, preprocessor=_flat
+        )
+        self.chars.fit([i.text for i in self.items])
+        self.char_items = {
+            kind: self.chars.transform([i.text for i in items]) for kind, items in self.by_kind.items()
+        }
         groups = [tuple(fold(x) for x in g) for g in (*CONCEPTS, *GROUPS)]
         for e in doc.glossary:
             names = [fold(x) for x in (e.abbreviation, e.name_ja, e.name_en or "") if x]
@@ -174,36 +186,40 @@ class MappingEngine:
                     weights.setdefault(term, EXPANSION_WEIGHT)
         return weights
 
-    def match(self, project: Project) -> ProjectMatches:
+    def char_scores(self, projects: list[Project]) -> dict[str, np.ndarray]:
+        """Cosine similarity of character n-grams: (projects × items) per kind, in one pass."""
+        vectors = self.chars.transform([p.text for p in projects])
+        return {kind: (vectors @ matrix.T).toarray() for kind, matrix in self.char_items.items()}
+
+    def match(self, project: Project, chars: dict[str, np.ndarray] | None = None) -> ProjectMatches:
+        """Ranked items of each kind; ``chars`` is this project's row of ``char_scores``."""
         q = self.query(project)
-        kinds = {}
-        for kind, index in self.indexes.items():
-            kinds[kind] = index.scores(q) / index.ceiling(q)
-        measures = kinds.get("measure", np.zeros(0)).copy()
-        parents = self.position.get("subsection", {}) | self.position.get("field", {})
-        for n, item in enumerate(self.by_kind.get("measure", [])):
-            if item.parent is None or item.parent not in parents:
-                continue
-            kind = "field" if item.parent.startswith(FIELDS_SECTION + ".") else "subsection"
-            measures[n] += SUBSECTION_SHARE * kinds[kind][parents[item.parent]]
-        kinds["measure"] = measures
+        if chars is None:
+            chars = {kind: rows[0] for kind, rows in self.char_scores([project]).items()}
         picked: list[Match] = []
+        best_words = best_chars = 0.0
         for kind, top in (("measure", TOP_MEASURES), ("subsection", TOP_SUBSECTIONS), ("field", TOP_FIELDS)):
-            scores = kinds.get(kind)
-            if scores is None or not len(scores):
+            index = self.indexes.get(kind)
+            if index is None:
                 continue
-            order = np.argsort(-scores, kind="stable")[:top]
-            for n in order:
+            word = index.scores(q) / index.ceiling(q)
+            char = chars[kind]
+            if kind == "measure":
+                best_words, best_chars = float(word.max(initial=0.0)), float(char.max(initial=0.0))
+            scores = WORD_SHARE * word / (word.max(initial=0.0) or 1.0) + (1 - WORD_SHARE) * char / (
+                char.max(initial=0.0) or 1.0
+            )
+            for n in np.argsort(-scores, kind="stable")[:top]:
                 if scores[n] <= 0:
                     break
                 item = self.by_kind[kind][n]
                 picked.append(
                     Match(item.id, kind, round(float(scores[n]), 4), item.line_start, item.line_end, {})
                 )
-        best = max((m.score for m in picked if m.kind == "measure"), default=0.0)
+        best = WORD_SHARE * best_words + (1 - WORD_SHARE) * best_chars
         folded = fold(project.text)
         markers = [m for m, f in zip(STI_MARKERS, self._markers, strict=True) if f in folded]
-        confidence = best * (0.5 + 0.25 * min(len(markers), 2))
+        confidence = best_chars * (0.5 + 0.25 * min(len(markers), 2))
         return ProjectMatches(
             project.project_id,
             confidence < self.threshold,
@@ -242,13 +258,18 @@ class MappingEngine:
     def sentences(project: Project) -> list[tuple[str, set[str]]]:
         return [(s, set(terms(s))) for s in _sentences(project.text) or [project.text]]
 
-    def match_explained(self, project: Project) -> ProjectMatches:
-        result = self.match(project)
+    def match_explained(self, project: Project, chars: dict[str, np.ndarray] | None = None) -> ProjectMatches:
+        result = self.match(project, chars)
         q = self.query(project)
         own = self.sentences(project)
         for m in result.items:
             m.explanation = self.explain(project, m, q, own)
         return result
+
+
+def _flat(text: str) -> str:
+    """The text as the character signal sees it: folded, without spaces."""
+    return "".join(fold(text).split())
 
 
 def build_items(doc: Document) -> list[Item]:
