@@ -35,7 +35,7 @@ from ebpm.services.ingest import ingest
 from ebpm.store import knowledge_base
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.peak_memory import run_measured  # noqa: E402
+from tests.peak_memory import run_measured
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "ebpm" / "data" / "budget_sample"
 
@@ -45,7 +45,9 @@ def load_sample() -> tuple[list[Project], dict[str, dict[str, object]]]:
     projects: dict[str, Project] = {}
     with (SAMPLE / "projects.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            projects[row["事業番号"]] = Project(row["事業番号"], row["事業名"], row["事業の目的"], row["事業概要"], row["府省庁"])
+            projects[row["事業番号"]] = Project(
+                row["事業番号"], row["事業名"], row["事業の目的"], row["事業概要"], row["府省庁"]
+            )
     return list(projects.values()), labels
 
 
@@ -185,8 +187,10 @@ def speed(doc_path: Path, folder: Path, count: int) -> None:
     if code:
         raise RuntimeError(output)
     print()
-    print(f"speed: {count:,} resampled projects; import {imported:.1f} s; `ebpm budget map` {mapped:.1f} s "
-          f"(target < 30 s), peak memory {peak:.0f} MiB")
+    print(
+        f"speed: {count:,} resampled projects; import {imported:.1f} s; `ebpm budget map` {mapped:.1f} s "
+        f"(target < 30 s), peak memory {peak:.0f} MiB"
+    )
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,8 @@ class Item:
     line_end: int
     sentences: list[str] = field(default_factory=list)
     sentence_words: list[set[str]] = field(default_factory=list)
+    words: set[str] = field(default_factory=set)
+    sentence_index: dict[str, list[int]] = field(default_factory=dict)  # word -> its sentences
     parent: str | None = None  # a measure's subsection or field
 
 
@@ -243,15 +245,30 @@ class MappingEngine:
         item = self.by_kind[match.kind][self.position[match.kind][match.item_id]]
         if not item.sentence_words:  # analysed on first use: most items are never explained
             item.sentence_words = [set(terms(s)) for s in item.sentences]
+            item.words = set().union(*item.sentence_words) if item.sentence_words else set()
+            for n, sentence_words in enumerate(item.sentence_words):
+                for term in sentence_words:
+                    item.sentence_index.setdefault(term, []).append(n)
         index = self.indexes[match.kind]
-        item_words = set().union(*item.sentence_words) if item.sentence_words else set()
+        item_words = item.words
         shared = sorted((t for t in q if t in item_words), key=lambda t: -q[t] * index.idf.get(t, 0.0))[:8]
-        best = (0.0, "", "")
-        for sentence, own in own_sentences:
-            for other, other_words in zip(item.sentences, item.sentence_words, strict=True):
-                weight = sum(index.idf.get(t, 0.0) for t in own & other_words)
-                if weight > best[0]:
-                    best = (weight, sentence, other)
+        # the item's sentence that shares the most weight with the whole project, then the
+        # project's sentence that shares the most with it: linear, not every pair
+        project_words = set().union(*(own for _, own in own_sentences))
+        idf = index.idf
+
+        def weight(a: set[str], b: set[str]) -> float:
+            return sum(idf.get(t, 0.0) for t in a & b)
+
+        # only sentences holding a shared word can win; the index finds them without scanning
+        sentence_weights: dict[int, float] = defaultdict(float)
+        for term in project_words & item.words:
+            for n in item.sentence_index.get(term, []):
+                sentence_weights[n] += idf.get(term, 0.0)
+        top = max(sentence_weights, key=lambda n: (sentence_weights[n], -n), default=None)
+        item_best = (item.sentences[top], item.sentence_words[top]) if top is not None else ("", set())
+        own_best = max(own_sentences, key=lambda sw: weight(sw[1], item_best[1]), default=("", set()))
+        best = (0.0, own_best[0], item_best[0])
         return {"shared_terms": shared, "project_sentence": best[1], "item_sentence": best[2]}
 
     @staticmethod
@@ -273,7 +290,8 @@ def _flat(text: str) -> str:
 
 
 def build_items(doc: Document) -> list[Item]:
-    """Measure rows, chapter 2 subsections (outside section 4) and the section 4 fields."""
+    """Measure rows, chapter 2 subsections (outside section 4) and the section 4 fields; a heading's
+    text is its title, its goals and the whole text of its rows."""
     titles = {h.id: h.title for h in doc.headings}
     items: list[Item] = []
     by_parent: dict[str, list[str]] = {}
@@ -293,7 +311,7 @@ def build_items(doc: Document) -> list[Item]:
                 parent=parent,
             )
         )
-        by_parent.setdefault(parent, []).append(m.commitment.text)
+        by_parent.setdefault(parent, []).append(text)
     goals: dict[str, list[str]] = {}
     for g in doc.goals:
         goals.setdefault(".".join(g.section.split(".")[:3]), []).append(g.text)

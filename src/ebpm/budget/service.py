@@ -25,6 +25,8 @@ from ebpm.services.browse import NotFoundError
 from ebpm.store import monitoring as t
 
 DECISIONS = ("confirm", "reject", "add")
+BATCH = 500
+KIND_ORDER = ("measure", "subsection", "field")
 SIMILAR_PAIRS = 0.45  # cosine similarity of two projects' words above which they look alike
 Progress = Callable[[int, int], None]
 
@@ -99,8 +101,13 @@ class BudgetService:
         stamp = now()
         match_rows: list[dict[str, Any]] = []
         flag_rows: list[dict[str, Any]] = []
-        for n, y in enumerate(latest.values(), start=1):
-            result = self.engine.match_explained(self.project(y))
+        projects = [self.project(y) for y in latest.values()]
+        chars: dict[str, Any] = {}
+        for n, (y, project) in enumerate(zip(latest.values(), projects, strict=True), start=1):
+            if (n - 1) % BATCH == 0:  # the character signal is computed for a batch at once
+                chars = self.engine.char_scores(projects[n - 1 : n - 1 + BATCH])
+            row = (n - 1) % BATCH
+            result = self.engine.match_explained(project, {kind: m[row] for kind, m in chars.items()})
             ranks: Counter[str] = Counter()
             for m in result.items:
                 match_rows.append(
@@ -143,7 +150,11 @@ class BudgetService:
         h = self.headings.get(item_id)
         if h is not None:
             kind = "field" if item_id.startswith("2.4.") else "subsection"
-            return {"item_id": item_id, "kind": kind, "line_start": h.line, "line_end": h.line}
+            rows = [
+                m for m in self.items.values() if m.section == item_id or m.section.startswith(item_id + ".")
+            ]
+            end = max((m.line_end for m in rows), default=h.line)
+            return {"item_id": item_id, "kind": kind, "line_start": h.line, "line_end": end}
         raise NotFoundError(
             f"no strategy item {item_id!r}; items are measure ids (2.2.1.3.m1) or headings (2.2.1)"
         )
@@ -218,6 +229,7 @@ class BudgetService:
                     }
                     | self._review_state(decisions.get(r.item_id))
                 )
+            items.sort(key=lambda i: (KIND_ORDER.index(i["kind"]), i["rank"]))
             shown = {i["item_id"] for i in items}
             for item_id, d in decisions.items():
                 if d["decision"] == "add" and item_id not in shown:
