@@ -14,13 +14,15 @@ Two signals are combined, as measured on the labelled sample (benchmarks/mapping
 Each signal is scaled by its best item for the project, then mixed: WORD_SHARE of words,
 the rest characters.
 
-Unmatched: the project's confidence is its best character cosine with a row (an absolute
-score, comparable across projects; on the sample it separated the negatives better than the
-word score or the mix), discounted when the project uses none of the words that mark research
-and innovation work (``STI_MARKERS``): half with none, three quarters with one, in full with two
-or more. Below ``UNMATCHED_BELOW`` the project is flagged unmatched, its best candidates still
-listed. The threshold is calibrated on the labelled sample's negatives (benchmarks/mapping.py
-reports it with cross-validation).
+Unmatched: each signal's best row score is absolute and comparable across projects (the BM25
+score divided by the most the project's own words could score; the cosine). Each is divided by
+its typical value for a project that does serve a row (the median on the labelled sample), and
+the project's confidence is the larger: a strong match on either signal is evidence. It is
+discounted when the project uses none of the words that mark research and innovation work
+(``STI_MARKERS``): half with none, three quarters with one, in full with two or more. Below
+``UNMATCHED_BELOW`` the project is flagged unmatched, its best candidates still listed. The
+threshold is calibrated on the labelled sample's negatives (benchmarks/mapping.py reports it
+with cross-validation).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ K1, B = 1.2, 0.75
 NAME_WEIGHT = 2.0
 EXPANSION_WEIGHT = 0.4
 WORD_SHARE = 0.35  # of the ranking score; characters give the rest
-UNMATCHED_BELOW = 0.084  # calibrated on the labelled sample (benchmarks/mapping.py)
+TYPICAL_WORDS, TYPICAL_CHARS = 0.31, 0.19  # medians of matched projects on the labelled sample
+UNMATCHED_BELOW = 0.49  # calibrated on the labelled sample (benchmarks/mapping.py)
 TOP_MEASURES, TOP_SUBSECTIONS, TOP_FIELDS = 5, 3, 2
 FIELDS_SECTION = "2.4"
 _SENTENCE = re.compile(r"(?<=[。！？])|\n")
@@ -107,7 +110,7 @@ class ProjectMatches:
     project_id: str
     unmatched: bool
     best_score: float  # the best row's absolute score: the signals' best values, mixed
-    confidence: float  # the best character cosine, discounted when the project shows no sign of STI work
+    confidence: float  # the stronger signal against its typical value, discounted without signs of STI work
     markers: list[str]  # the STI marker words the project uses
     items: list[Match]
 
@@ -221,7 +224,8 @@ class MappingEngine:
         best = WORD_SHARE * best_words + (1 - WORD_SHARE) * best_chars
         folded = fold(project.text)
         markers = [m for m, f in zip(STI_MARKERS, self._markers, strict=True) if f in folded]
-        confidence = best_chars * (0.5 + 0.25 * min(len(markers), 2))
+        strength = max(best_words / TYPICAL_WORDS, best_chars / TYPICAL_CHARS)
+        confidence = strength * (0.5 + 0.25 * min(len(markers), 2))
         return ProjectMatches(
             project.project_id,
             confidence < self.threshold,

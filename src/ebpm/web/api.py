@@ -13,6 +13,7 @@ from ebpm.search.index import MAX_QUERY
 from ebpm.services import browse, overview
 from ebpm.web import models as m
 from ebpm.web.deps import (
+    BudgetDep,
     Format,
     IsoDate,
     KnowledgeDep,
@@ -271,3 +272,72 @@ def set_indicator_target(
     except PeriodError as exc:
         raise HTTPException(422, str(exc)) from None
     return monitor.set_target(series_id, body.value, period, body.direction, author, base, body.note)
+
+
+@router.get(
+    "/budget/projects",
+    response_model=m.Page[m.BudgetProjectSummary],
+    responses=CSV_RESPONSE,
+    summary="Budget projects with their top strategy items",
+)
+def budget_projects(
+    views: BudgetDep,
+    ministry: Annotated[str | None, Query(max_length=60)] = None,
+    unmatched: Annotated[bool | None, Query(description="Only projects flagged (true) or not.")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Any:
+    return listing(views.projects(ministry, unmatched), limit, offset, format, "budget-projects")
+
+
+@router.get(
+    "/budget/projects/{project_id}",
+    response_model=m.BudgetProjectDetail,
+    summary="One project: its years, ranked items with explanations, and reviews",
+)
+def budget_project(views: BudgetDep, project_id: Annotated[str, Path(max_length=80)]) -> Any:
+    return views.project(project_id)
+
+
+@router.put(
+    "/budget/projects/{project_id}/reviews",
+    response_model=m.StoredReview,
+    responses={400: {"model": m.ErrorOut}, 401: {"model": m.ErrorOut}, 403: {"model": m.ErrorOut}},
+    summary="Confirm, reject or add a mapping (needs the API token); recomputes never overwrite it",
+)
+def review_budget_project(
+    views: BudgetDep,
+    _writer: Writer,
+    project_id: Annotated[str, Path(max_length=80)],
+    body: m.ReviewIn,
+) -> Any:
+    return views.service.review(project_id, body.item_id, body.decision, body.reviewer, body.note)
+
+
+@router.get(
+    "/budget/summary", response_model=m.BudgetSummary, summary="Budget per item, level, ministry and year"
+)
+def budget_summary(views: BudgetDep) -> Any:
+    return views.service.aggregate()
+
+
+@router.get(
+    "/budget/items/{item_id}", response_model=m.BudgetItem, summary="A strategy item's projects and trend"
+)
+def budget_item(views: BudgetDep, item_id: Annotated[str, Path(max_length=60)]) -> Any:
+    return views.item(item_id)
+
+
+@router.get(
+    "/budget/similar",
+    response_model=list[m.SimilarPair],
+    summary="Pairs of projects of different ministries with similar descriptions",
+)
+def budget_similar(
+    views: BudgetDep,
+    threshold: Annotated[
+        float, Query(ge=0.05, le=1.0, description="Cosine similarity from which to list.")
+    ] = 0.45,
+) -> Any:
+    return views.service.similar_pairs(threshold)

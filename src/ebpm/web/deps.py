@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BeforeValidator
 
+from ebpm.budget.service import BudgetService, BudgetViews
 from ebpm.indicators.monitor import Monitor
 from ebpm.services.knowledge import Knowledge
 
@@ -33,6 +34,19 @@ def get_monitor(request: Request, k: KnowledgeDep) -> Monitor:
 
 
 MonitorDep = Annotated[Monitor, Depends(get_monitor)]
+
+
+def get_budget(request: Request, k: KnowledgeDep) -> BudgetViews:
+    """The budget views of the current document (the mapping engine is only built to recompute)."""
+    cache: dict[object, BudgetViews] = request.app.state.budgets
+    views = cache.get(k.token)
+    if views is None:
+        cache.clear()
+        views = cache[k.token] = BudgetViews(BudgetService(k.doc, request.app.state.monitoring))
+    return views
+
+
+BudgetDep = Annotated[BudgetViews, Depends(get_budget)]
 
 
 def require_token(request: Request) -> str:

@@ -20,7 +20,7 @@ from ebpm.search.index import QueryError, Results
 from ebpm.services import browse, overview
 from ebpm.services.knowledge import Knowledge
 from ebpm.store import monitoring
-from ebpm.web.deps import IsoDate, KnowledgeDep, MinistryQ, MonitorDep, SectionQ
+from ebpm.web.deps import BudgetDep, IsoDate, KnowledgeDep, MinistryQ, MonitorDep, SectionQ
 from ebpm.web.page_cache import Cached, PageCache
 from ebpm.web.render import glossary_for, templates
 
@@ -242,3 +242,36 @@ def source(
 ) -> dict[str, Any]:
     """Source lines verbatim: the provenance every other page links to."""
     return browse.source_excerpt(k, start, end if end is not None else start + 40)
+
+
+@page("/budget", "budget.html")
+def budget(
+    request: Request,
+    k: KnowledgeDep,
+    views: BudgetDep,
+    unmatched: Annotated[bool | None, Query()] = None,
+) -> dict[str, Any]:
+    """Projects with their top matches, and the budget over the strategy tree."""
+    projects = views.projects(unmatched=unmatched)
+    return {
+        "projects": projects,
+        "filters": {"unmatched": unmatched},
+        "sample": any(p["project_id"].startswith("SAMPLE-") for p in projects),
+        "treemap": views.treemap(),
+        "totals": views.service.aggregate()["by_section"],
+    }
+
+
+@page("/budget/projects/{project_id}", "budget_project.html")
+def budget_project(
+    request: Request, k: KnowledgeDep, views: BudgetDep, project_id: Annotated[str, Path(max_length=80)]
+) -> dict[str, Any]:
+    return views.project(project_id) | {"sample": project_id.startswith("SAMPLE-")}
+
+
+@page("/budget/items/{item_id}", "budget_item.html")
+def budget_item(
+    request: Request, k: KnowledgeDep, views: BudgetDep, item_id: Annotated[str, Path(max_length=60)]
+) -> dict[str, Any]:
+    data = views.item(item_id)
+    return data | {"breadcrumbs": browse.breadcrumbs(k, data["section"])}

@@ -95,16 +95,81 @@
     });
   }
 
+  // the budget over the strategy tree: section → subsection → row; a click opens the item's page
+  function drawTreemaps() {
+    var palette = ["#1d4f91", "#3a6fb0", "#6b93c9"];
+    document.querySelectorAll("canvas[data-treemap]").forEach(function (canvas) {
+      var data = JSON.parse(canvas.getAttribute("data-treemap"));
+      canvas.chart = new Chart(canvas, {
+        type: "treemap",
+        data: {
+          datasets: [
+            {
+              label: "予算（百万円）",
+              tree: data.leaves,
+              key: "value",
+              groups: ["section", "subsection", "item_id"],
+              spacing: 1,
+              borderWidth: 1,
+              borderColor: "#ffffff",
+              backgroundColor: function (ctx) {
+                return ctx.type === "data" ? palette[Math.min(ctx.raw.l || 0, 2)] : "#1d4f91";
+              },
+              labels: {
+                display: true,
+                color: "#ffffff",
+                formatter: function (ctx) {
+                  return ctx.type === "data" ? ctx.raw.g : "";
+                },
+              },
+            },
+          ],
+        },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: {
+            legend: { display: false },
+            tooltip: {
+              callbacks: {
+                title: function (items) {
+                  return items.length ? items[0].raw.g : "";
+                },
+                label: function (ctx) {
+                  return Number(ctx.raw.v).toLocaleString("ja-JP") + " 百万円";
+                },
+              },
+            },
+          },
+          onClick: function (_event, elements) {
+            if (elements.length) {
+              var raw = elements[elements.length - 1].element.$context.raw;
+              window.location.href = "/budget/items/" + encodeURIComponent(raw.g);
+            }
+          },
+        },
+      });
+    });
+  }
+
+  function load(src, then) {
+    var script = document.createElement("script");
+    script.src = src;
+    script.onload = then;
+    document.head.appendChild(script);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    if (!document.querySelector("canvas[data-chart], canvas[data-series]")) {
+    if (!document.querySelector("canvas[data-chart], canvas[data-series], canvas[data-treemap]")) {
       return;
     }
-    var script = document.createElement("script");
-    script.src = "/static/vendor/chart.js/chart.umd.min.js";
-    script.onload = function () {
+    load("/static/vendor/chart.js/chart.umd.min.js", function () {
       drawCharts();
       drawSeries();
-    };
-    document.head.appendChild(script);
+      if (document.querySelector("canvas[data-treemap]")) {
+        load("/static/vendor/chartjs-chart-treemap/chartjs-chart-treemap.min.js", drawTreemaps);
+      }
+    });
   });
 })();
