@@ -206,8 +206,13 @@ def test_openapi_spec_lists_the_resources(client: TestClient) -> None:
     ):
         assert path in paths
     writes = {p for p, ops in spec["paths"].items() if set(ops) != {"get"}}
-    assert writes == {"/api/indicators/series/{series_id}/target"}  # the one write, behind the token
-    assert "401" in spec["paths"]["/api/indicators/series/{series_id}/target"]["put"]["responses"]
+    # the only writes, each behind the API token
+    assert writes == {
+        "/api/indicators/series/{series_id}/target",
+        "/api/budget/projects/{project_id}/reviews",
+    }
+    for path in writes:
+        assert "401" in spec["paths"][path]["put"]["responses"]
     assert not any(p for p in paths if not p.startswith("/api/"))
 
 

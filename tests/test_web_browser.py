@@ -19,7 +19,14 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
+from ebpm.budget.projects import import_projects
+from ebpm.budget.service import BudgetService
+from ebpm.store import knowledge_base
+from ebpm.store.monitoring import open_store
 from ebpm.web.app import create_app
+
+REPO = Path(__file__).resolve().parents[1]
+BUDGET_SAMPLE = REPO / "src" / "ebpm" / "data" / "budget_sample" / "projects.csv"
 
 CHROMIUM = os.environ.get("EBPM_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
@@ -33,11 +40,11 @@ def base_url(ingested_kb: Path) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(ingested_kb, ingested_kb.with_name("browser-monitoring.sqlite")), log_level="warning"
-        )
-    )
+    store = ingested_kb.with_name("browser-monitoring.sqlite")
+    service = BudgetService(knowledge_base.read(ingested_kb), open_store(store))
+    import_projects(service.store, BUDGET_SAMPLE)  # the budget pages need projects to show
+    service.recompute()
+    server = uvicorn.Server(uvicorn.Config(create_app(ingested_kb, store), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -167,6 +174,19 @@ def test_indicator_chart(browser: Browser, base_url: str) -> None:
     w.check()
 
 
+def test_budget_treemap(browser: Browser, base_url: str) -> None:
+    w = open_page(browser, base_url, DESKTOP)
+    w.page.goto(base_url + "/budget")
+    w.page.wait_for_function("document.querySelector('#chart-treemap').chart !== undefined")
+    leaves = w.page.evaluate("document.querySelector('#chart-treemap').chart.data.datasets[0].tree.length")
+    assert leaves > 20
+    w.shot("07-budget")
+    w.page.goto(base_url + "/budget/projects/SAMPLE-24-05")
+    expect(w.page.locator(".matches li").first).to_contain_text("共通の語")
+    w.shot("08-budget-project")
+    w.check()
+
+
 def test_glossary_tooltip(browser: Browser, base_url: str) -> None:
     w = open_page(browser, base_url, DESKTOP)
     w.page.goto(base_url + "/sections/2.1.1")
@@ -188,6 +208,9 @@ A11Y_PAGES = [
     "/goals/2.2.1.goal.1",
     "/glossary",
     "/source?start=9700&end=9720",
+    "/budget",
+    "/budget/projects/SAMPLE-24-05",
+    "/budget/items/2.4.3",
 ]
 
 
