@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import random
@@ -95,7 +96,7 @@ def best_threshold(scores: list[float], negative: list[bool]) -> float:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     candidates = sorted(set(scores))
-    cuts = [(a + b) / 2 for a, b in zip(candidates, candidates[1:], strict=False)] or candidates
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(candidates)] or candidates
     return max(cuts, key=lambda th: (f1(th), -th))
 
 
