@@ -11,7 +11,7 @@ from typing import Any
 
 from ebpm.commitments.deadlines import due_summary, extract_deadlines
 from ebpm.commitments.reposts import CellKey
-from ebpm.model import Cell, Heading, Indicator, Measure
+from ebpm.model import Cell, GoalStatement, Heading, Indicator, Measure
 from ebpm.services.knowledge import Knowledge
 from ebpm.sources.normalize import compact
 
@@ -142,20 +142,20 @@ def section_detail(k: Knowledge, section: str) -> Json:
         "breadcrumbs": breadcrumbs(k, section),
         "counts": _counts(k, section),
         "children": children,
-        "goals": [
-            {
-                "id": g.id,
-                "kind": g.kind,
-                "section": g.section,
-                "text": g.text,
-                "line_start": g.line_start,
-                "line_end": g.line_end,
-            }
-            for g in k.doc.goals
-            if under(g.section, section)
-        ],
+        "goals": [goal_json(g) for g in k.doc.goals if under(g.section, section)],
         "indicators": [indicator_json(i) for i in k.doc.indicators if under(i.section, section)],
         "tables": groups,
+    }
+
+
+def goal_json(g: GoalStatement) -> Json:
+    return {
+        "id": g.id,
+        "kind": g.kind,
+        "section": g.section,
+        "text": g.text,
+        "line_start": g.line_start,
+        "line_end": g.line_end,
     }
 
 

@@ -28,6 +28,8 @@ from ebpm.web.tabular import CSV_RESPONSE, csv_response
 
 router = APIRouter(prefix="/api", responses={404: {"model": m.ErrorOut}, 422: {"model": m.ErrorOut}})
 
+# a write can fail on its body (400), on a missing or wrong token (401), or on a read-only server (403)
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {code: {"model": m.ErrorOut} for code in (400, 401, 403)}
 DueBy = Annotated[IsoDate | None, Query(description="Only items due on or before this date (YYYY-MM-DD).")]
 
 
@@ -257,7 +259,7 @@ def indicator_series_detail(monitor: MonitorDep, series_id: Annotated[str, Path(
 @router.put(
     "/indicators/series/{series_id}/target",
     response_model=m.SeriesStatus,
-    responses={400: {"model": m.ErrorOut}, 401: {"model": m.ErrorOut}, 403: {"model": m.ErrorOut}},
+    responses=WRITE_RESPONSES,
     summary="Set a series' target (needs the API token); the previous target is kept as history",
 )
 def set_indicator_target(
@@ -303,7 +305,7 @@ def budget_project(views: BudgetDep, project_id: Annotated[str, Path(max_length=
 @router.put(
     "/budget/projects/{project_id}/reviews",
     response_model=m.StoredReview,
-    responses={400: {"model": m.ErrorOut}, 401: {"model": m.ErrorOut}, 403: {"model": m.ErrorOut}},
+    responses=WRITE_RESPONSES,
     summary="Confirm, reject or add a mapping (needs the API token); recomputes never overwrite it",
 )
 def review_budget_project(

@@ -212,14 +212,7 @@ def goal(
     statuses = [s for s in monitor.statuses() if goal_id in s["goal_ids"]]
     summary, counts = roll_up([s["status"] for s in statuses])
     return {
-        "goal": {
-            "id": g.id,
-            "kind": g.kind,
-            "section": g.section,
-            "text": g.text,
-            "line_start": g.line_start,
-            "line_end": g.line_end,
-        },
+        "goal": browse.goal_json(g),
         "breadcrumbs": browse.breadcrumbs(k, g.section),
         "status": summary,
         "status_label": STATUS_LABELS[summary],
