@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ebpm.model import Document
+from tests.conftest import Invoke
 from tests.web_client import client_for
 
 
@@ -223,3 +224,20 @@ def test_missing_knowledge_base_is_a_clear_503(tmp_path: Path) -> None:
     assert "run `ebpm ingest`" in r.json()["detail"]
     page = client.get("/")
     assert page.status_code == 503 and "ebpm ingest" in page.text
+
+
+def test_serve_reports_a_port_in_use(invoke: Invoke, ingested_kb: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        out = invoke(
+            "serve", "--port", port, "--db", str(ingested_kb), "--monitoring-db", str(tmp_path / "m.sqlite")
+        )
+    assert out.exit_code == 1
+    assert "cannot listen on 127.0.0.1" in out.output and "choose another --port" in out.output
+
+
+def test_serve_without_a_knowledge_base(invoke: Invoke, tmp_path: Path) -> None:
+    out = invoke("serve", "--db", str(tmp_path / "none.sqlite"))
+    assert out.exit_code == 1 and "run `ebpm ingest` first" in out.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -40,9 +41,15 @@ def serve_command(
         Knowledge.load(path).close()  # fail now, with a clear message, not on the first request
     except (KnowledgeBaseError, IndexMissingError) as exc:
         raise fail(str(exc)) from None
-    console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
+    # bind here, so that a port in use is a clear error rather than uvicorn's log line
     try:
-        app_ = create_app(path.resolve(), monitoring_db)
-        uvicorn.run(app_, host=host, port=port, log_level="warning")
+        sock = socket.create_server((host, port))
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port}: {exc}") from None
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
+    app_ = create_app(path.resolve(), monitoring_db)
+    console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
+    server = uvicorn.Server(uvicorn.Config(app_, log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
