@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ebpm.search.analysis import fold
 from ebpm.search.index import MAX_QUERY, QueryError, SearchIndex
 from tests.conftest import Invoke
 
@@ -166,3 +167,11 @@ def test_search_from_many_threads(index: SearchIndex) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         got = list(pool.map(lambda q: (q, ids(index, q)), queries))
     assert all(result == expected[q] for q, result in got)
+
+
+def test_everyday_words_find_administrative_language(index: SearchIndex) -> None:
+    """お年寄り is not in the strategy; 高齢者 is."""
+    hits = index.search("お年寄り", limit=10).hits
+    assert hits
+    assert all("お年寄り" not in h.snippet for h in hits)
+    assert any("高齢" in fold(h.snippet) for h in hits)  # the raw text writes ⾼ (a Kangxi radical)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ebpm.search.analysis import fold, words
 from ebpm.search.documents import KINDS, SearchDoc
-from ebpm.search.synonyms import GROUPS
+from ebpm.search.synonyms import EVERYDAY, GROUPS
 from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
 
@@ -153,7 +153,7 @@ class SearchIndex:
         self.sections = sorted({d.section for d in self.docs if d.section})
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
         self._expansions = self._glossary_expansions()
-        self._synonyms = [[fold(s) for s in group] for group in GROUPS]
+        self._synonyms = [[fold(s) for s in group] for group in (*GROUPS, *EVERYDAY)]
 
     def close(self) -> None:
         self._engine.dispose()
