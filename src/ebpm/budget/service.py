@@ -10,7 +10,6 @@ strategy's tree: subsection, section, and for section 4 the field.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
-from ebpm.budget.engine import MappingEngine, Project, terms
+from ebpm.budget import aggregation
+from ebpm.budget.engine import MappingEngine, Project
 from ebpm.indicators.monitor import now
 from ebpm.model import Document
 from ebpm.services.browse import NotFoundError
@@ -27,7 +27,6 @@ from ebpm.store import monitoring as t
 DECISIONS = ("confirm", "reject", "add")
 BATCH = 500
 KIND_ORDER = ("measure", "subsection", "field")
-SIMILAR_PAIRS = 0.45  # cosine similarity of two projects' words above which they look alike
 Progress = Callable[[int, int], None]
 
 
@@ -299,237 +298,11 @@ class BudgetService:
         return levels
 
     def aggregate(self) -> dict[str, Any]:
-        """Budget (yen) per item, subsection, section, field and ministry for each fiscal year,
-        with the change from the year before."""
-        accepted = self.accepted()
-        totals: dict[str, dict[str, dict[int, float]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(float))
-        )
-        unmatched: dict[int, float] = defaultdict(float)
-        for y in self.years():
-            amount = float(y.budget_yen or 0)
-            totals["ministry"][y.ministry][y.fiscal_year] += amount
-            items = accepted.get(y.project_id, [])
-            if not items:
-                unmatched[y.fiscal_year] += amount
-                continue
-            share = amount / len(items)
-            for item_id in items:
-                for level, key in self.levels(item_id).items():
-                    totals[level][key][y.fiscal_year] += share
-        years = sorted({y.fiscal_year for y in self.years()})
+        """Budget per item, subsection, section, field and ministry and year (see ``aggregation``)."""
+        return aggregation.aggregate(self)
 
-        def rows(level: str) -> list[dict[str, Any]]:
-            out = []
-            for key, by_year in sorted(totals[level].items()):
-                entry: dict[str, Any] = {"id": key, "title": self._title(level, key), "years": []}
-                previous: float | None = None
-                for fy in years:
-                    value = by_year.get(fy, 0.0)
-                    change = (value - previous) / previous if previous else None
-                    entry["years"].append(
-                        {
-                            "fiscal_year": fy,
-                            "budget_yen": round(value),
-                            "change": None if change is None else round(change, 4),
-                        }
-                    )
-                    previous = value
-                out.append(entry)
-            return out
-
-        return {
-            "fiscal_years": years,
-            "by_measure": rows("measure"),
-            "by_subsection": rows("subsection"),
-            "by_section": rows("section"),
-            "by_field": rows("field"),
-            "by_ministry": rows("ministry"),
-            "unmatched": [{"fiscal_year": fy, "budget_yen": round(unmatched.get(fy, 0.0))} for fy in years],
-        }
-
-    def _title(self, level: str, key: str) -> str:
-        if level == "ministry":
-            return key
-        if level == "measure":
-            return self.items[key].commitment.text[:60] if key in self.items else key
-        h = self.headings.get(key)
-        return h.title if h else key
-
-    def similar_pairs(self, threshold: float = SIMILAR_PAIRS, limit: int = 200) -> list[dict[str, Any]]:
-        """Pairs of projects of different ministries whose descriptions are alike (possible duplication):
-        cosine similarity of their word weights (tf × idf over the projects)."""
-        latest = list(self.latest().values())
-        vectors = [Counter(terms(self.project(y).text)) for y in latest]
-        df: Counter[str] = Counter(term for v in vectors for term in v)
-        n = len(vectors)
-        idf = {term: math.log((1 + n) / (1 + d)) + 1 for term, d in df.items()}
-        weighted = []
-        for v in vectors:
-            w = {term: (1 + math.log(c)) * idf[term] for term, c in v.items()}
-            norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
-            weighted.append({term: x / norm for term, x in w.items()})
-        # candidates share a word that few projects use; frequent words would pair everything
-        postings: dict[str, list[int]] = defaultdict(list)
-        cap = max(5, n // 20)
-        for k, w in enumerate(weighted):
-            for term in w:
-                if df[term] <= cap:
-                    postings[term].append(k)
-        seen: set[tuple[int, int]] = set()
-        pairs: list[dict[str, Any]] = []
-        for members in postings.values():
-            for a_pos, a in enumerate(members):
-                for b in members[a_pos + 1 :]:
-                    if (a, b) in seen or latest[a].ministry == latest[b].ministry:
-                        continue
-                    seen.add((a, b))
-                    wa, wb = weighted[a], weighted[b]
-                    small, large = (wa, wb) if len(wa) < len(wb) else (wb, wa)
-                    score = sum(x * large.get(term, 0.0) for term, x in small.items())
-                    if score >= threshold:
-                        pairs.append(
-                            {
-                                "a": latest[a].project_id,
-                                "a_name": latest[a].name,
-                                "a_ministry": latest[a].ministry,
-                                "b": latest[b].project_id,
-                                "b_name": latest[b].name,
-                                "b_ministry": latest[b].ministry,
-                                "score": round(score, 4),
-                                "shared_terms": sorted(set(wa) & set(wb), key=lambda x: -idf[x])[:8],
-                            }
-                        )
-        pairs.sort(key=lambda p: -p["score"])
-        return pairs[:limit]
-
-
-def yen_to_million(value: float | int | None) -> float | None:
-    return None if value is None else round(value / 1_000_000, 1)
-
-
-class BudgetViews:
-    """What the budget pages and their API show, from one BudgetService."""
-
-    def __init__(self, service: BudgetService) -> None:
-        self.service = service
-
-    def projects(self, ministry: str | None = None, unmatched: bool | None = None) -> list[dict[str, Any]]:
-        years: dict[str, list[ProjectYear]] = defaultdict(list)
-        for y in self.service.years():
-            years[y.project_id].append(y)
-        out = []
-        for p in self.service.matches(top=3):
-            if ministry is not None and p["ministry"] != ministry:
-                continue
-            if unmatched is not None and p["unmatched"] != unmatched:
-                continue
-            out.append(
-                {
-                    "project_id": p["project_id"],
-                    "name": p["name"],
-                    "ministry": p["ministry"],
-                    "unmatched": p["unmatched"],
-                    "confidence": p["confidence"],
-                    "budgets": [
-                        {"fiscal_year": y.fiscal_year, "budget_million_yen": yen_to_million(y.budget_yen)}
-                        for y in years[p["project_id"]]
-                    ],
-                    "top_items": [
-                        {
-                            "item_id": i["item_id"],
-                            "kind": i["kind"],
-                            "score": i["score"],
-                            "review": i["review"],
-                        }
-                        for i in p["items"]
-                        if i["kind"] == "measure"
-                    ],
-                }
-            )
-        return out
-
-    def project(self, project_id: str) -> dict[str, Any]:
-        match = self.service.matches(project_id, top=5)[0]
-        years = [y for y in self.service.years() if y.project_id == project_id]
-        return match | {
-            "years": [
-                {
-                    "fiscal_year": y.fiscal_year,
-                    "bureau": y.bureau,
-                    "purpose": y.purpose,
-                    "summary": y.summary,
-                    "budget_million_yen": yen_to_million(y.budget_yen),
-                    "executed_million_yen": yen_to_million(y.executed_yen),
-                }
-                for y in years
-            ],
-            "reviews": self.service.reviews(project_id),
-        }
-
-    def item(self, item_id: str) -> dict[str, Any]:
-        """A strategy item (row or heading) with the projects whose budget it receives, by year."""
-        info = self.service.item_info(item_id)
-        accepted = self.service.accepted()
-        years = self.service.years()
-        fiscal_years = sorted({y.fiscal_year for y in years})
-        under = [
-            pid
-            for pid, items in accepted.items()
-            if any(item_id == i or item_id in self.service.levels(i).values() for i in items)
-        ]
-        projects = []
-        totals = dict.fromkeys(fiscal_years, 0.0)
-        for pid in under:
-            own = [y for y in years if y.project_id == pid]
-            share = 1 / max(1, len(accepted[pid]))
-            for y in own:
-                totals[y.fiscal_year] += (y.budget_yen or 0) * share
-            projects.append(
-                {
-                    "project_id": pid,
-                    "name": own[-1].name if own else pid,
-                    "ministry": own[-1].ministry if own else "",
-                    "share": round(share, 3),
-                    "budgets": [
-                        {"fiscal_year": y.fiscal_year, "budget_million_yen": yen_to_million(y.budget_yen)}
-                        for y in own
-                    ],
-                }
-            )
-        heading = self.service.headings.get(item_id)
-        measure = self.service.items.get(item_id)
-        return info | {
-            "title": heading.title if heading else (measure.commitment.text[:120] if measure else item_id),
-            "section": measure.section if measure else item_id,
-            "projects": projects,
-            "trend": [
-                {"fiscal_year": fy, "budget_million_yen": yen_to_million(totals[fy])} for fy in fiscal_years
-            ],
-        }
-
-    def treemap(self, fiscal_year: int | None = None) -> dict[str, Any]:
-        """Leaves for a treemap of the budget over the strategy tree: section → subsection → row."""
-        accepted = self.service.accepted()
-        years = self.service.years()
-        fys = sorted({y.fiscal_year for y in years})
-        fy = fiscal_year if fiscal_year is not None else (fys[-1] if fys else None)
-        leaves: dict[str, float] = defaultdict(float)
-        for y in years:
-            if y.fiscal_year != fy or not accepted.get(y.project_id):
-                continue
-            items = accepted[y.project_id]
-            for item_id in items:
-                leaves[item_id] += (y.budget_yen or 0) / len(items)
-        rows = []
-        for item_id, value in sorted(leaves.items()):
-            levels = self.service.levels(item_id)
-            rows.append(
-                {
-                    "item_id": item_id,
-                    "section": levels["section"],
-                    "subsection": levels["subsection"],
-                    "value": yen_to_million(value),
-                }
-            )
-        return {"fiscal_year": fy, "fiscal_years": fys, "leaves": rows}
+    def similar_pairs(
+        self, threshold: float = aggregation.SIMILAR_PAIRS, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Pairs of projects of different ministries that look alike (see ``aggregation``)."""
+        return aggregation.similar_pairs(self, threshold, limit)

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BeforeValidator
 
-from ebpm.budget.service import BudgetService, BudgetViews
+from ebpm.budget.service import BudgetService
+from ebpm.budget.views import BudgetViews
 from ebpm.indicators.monitor import Monitor
 from ebpm.services.knowledge import Knowledge
 

@@ -1,0 +1,151 @@
+"""Response and request models of the budget mapping."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class BudgetYear(BaseModel):
+    fiscal_year: int
+    budget_million_yen: float | None
+
+
+class ReviewOut(BaseModel):
+    decision: str
+    reviewer: str
+    created_at: str
+    note: str | None
+
+
+class TopItem(BaseModel):
+    item_id: str
+    kind: str
+    score: float | None
+    review: ReviewOut | None
+
+
+class BudgetProjectSummary(BaseModel):
+    project_id: str
+    name: str
+    ministry: str
+    unmatched: bool | None
+    confidence: float | None
+    budgets: list[BudgetYear]
+    top_items: list[TopItem]
+
+
+class Explanation(BaseModel):
+    shared_terms: list[str]
+    project_sentence: str
+    item_sentence: str
+
+
+class MatchItem(BaseModel):
+    item_id: str
+    kind: str
+    line_start: int
+    line_end: int
+    rank: int | None
+    score: float | None
+    explanation: Explanation | None
+    review: ReviewOut | None
+
+
+class ProjectYearOut(BaseModel):
+    fiscal_year: int
+    bureau: str | None
+    purpose: str | None
+    summary: str | None
+    budget_million_yen: float | None
+    executed_million_yen: float | None
+
+
+class StoredReview(BaseModel):
+    id: int
+    project_id: str
+    item_id: str
+    decision: str
+    reviewer: str
+    note: str | None
+    created_at: str
+
+
+class BudgetProjectDetail(BaseModel):
+    project_id: str
+    name: str
+    ministry: str
+    fiscal_year: int
+    computed: bool
+    unmatched: bool | None
+    best_score: float | None
+    confidence: float | None
+    markers: list[str]
+    items: list[MatchItem]
+    years: list[ProjectYearOut]
+    reviews: list[StoredReview]
+
+
+class ReviewIn(BaseModel):
+    item_id: str = Field(min_length=1, max_length=60)
+    decision: Literal["confirm", "reject", "add"]
+    reviewer: str = Field(min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ItemProject(BaseModel):
+    project_id: str
+    name: str
+    ministry: str
+    share: float
+    budgets: list[BudgetYear]
+
+
+class BudgetItem(BaseModel):
+    item_id: str
+    kind: str
+    line_start: int
+    line_end: int
+    title: str
+    section: str
+    projects: list[ItemProject]
+    trend: list[BudgetYear]
+
+
+class AggregateYear(BaseModel):
+    fiscal_year: int
+    budget_yen: int
+    change: float | None
+
+
+class AggregateRow(BaseModel):
+    id: str
+    title: str
+    years: list[AggregateYear]
+
+
+class UnmatchedYear(BaseModel):
+    fiscal_year: int
+    budget_yen: int
+
+
+class BudgetSummary(BaseModel):
+    fiscal_years: list[int]
+    by_measure: list[AggregateRow]
+    by_subsection: list[AggregateRow]
+    by_section: list[AggregateRow]
+    by_field: list[AggregateRow]
+    by_ministry: list[AggregateRow]
+    unmatched: list[UnmatchedYear]
+
+
+class SimilarPair(BaseModel):
+    a: str
+    a_name: str
+    a_ministry: str
+    b: str
+    b_name: str
+    b_ministry: str
+    score: float
+    shared_terms: list[str]
