@@ -310,3 +310,13 @@ def test_export_command(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
         assert (tmp_path / out).exists()
     code, output = run(invoke, kb_file, tmp_path, "export", "--format", "pdf", "-o", str(tmp_path / "x"))
     assert code == 1 and "use csv, sdmx-ml" in output
+
+
+def test_unusable_monitoring_store_is_a_clear_error(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
+    not_a_db = tmp_path / "notes.sqlite"
+    not_a_db.write_text("these are my notes, not a database", encoding="utf-8")
+    for args in (("indicators", "list"), ("budget", "summary")):
+        out = invoke(*args, "--db", str(kb_file), "--monitoring-db", str(not_a_db))
+        assert out.exit_code == 1
+        assert "cannot open the monitoring store (file is not a database)" in out.output
+    assert not_a_db.read_text(encoding="utf-8") == "these are my notes, not a database"  # untouched

@@ -15,10 +15,9 @@ from rich.table import Table
 from ebpm.budget.projects import BudgetImportError, import_projects
 from ebpm.budget.service import BudgetService, UnknownProjectError
 from ebpm.cli.common import DbOption, app, console, err, fail, load
-from ebpm.cli.indicators import MonitoringOption
+from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.services.browse import NotFoundError
 from ebpm.sources.tabular import ReadError
-from ebpm.store import monitoring
 
 budget = typer.Typer(help="Budget projects mapped onto the strategy.", no_args_is_help=True)
 app.add_typer(budget, name="budget")
@@ -28,7 +27,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout."
 
 
 def _service(db: Path | None, store: Path | None) -> BudgetService:
-    return BudgetService(load(db), monitoring.open_store(monitoring.resolve_path(store)))
+    return BudgetService(load(db), open_monitoring(store))
 
 
 def _json(payload: Any) -> None:

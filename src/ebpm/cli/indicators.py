@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from ebpm.cli.common import DbOption, app, console, err, fail, load
 from ebpm.indicators.estat import EStatClient, EStatError
@@ -39,9 +40,17 @@ MonitoringOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
 
 
+def open_monitoring(store: Path | None) -> Engine:
+    """The monitoring store, or a clear error (exit 1)."""
+    try:
+        return monitoring.open_store(monitoring.resolve_path(store))
+    except monitoring.MonitoringStoreError as exc:
+        raise fail(str(exc)) from None
+
+
 def _monitor(db: Path | None, store: Path | None) -> Monitor:
     doc = load(db)
-    return Monitor(doc, monitoring.open_store(monitoring.resolve_path(store)))
+    return Monitor(doc, open_monitoring(store))
 
 
 def _json(payload: Any) -> None:

@@ -13,6 +13,7 @@ from ebpm.search.index import IndexMissingError
 from ebpm.services.knowledge import Knowledge
 from ebpm.store import knowledge_base
 from ebpm.store.knowledge_base import KnowledgeBaseError
+from ebpm.store.monitoring import MonitoringStoreError
 
 
 @app.command("serve")
@@ -46,7 +47,11 @@ def serve_command(
         sock = socket.create_server((host, port))
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
-    app_ = create_app(path.resolve(), monitoring_db)
+    try:
+        app_ = create_app(path.resolve(), monitoring_db)
+    except MonitoringStoreError as exc:
+        sock.close()
+        raise fail(str(exc)) from None
     console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
     server = uvicorn.Server(uvicorn.Config(app_, log_level="warning"))
     try:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 ENV_VAR = "EBPM_MONITORING_DB"
 DEFAULT_NAME = "ebpm-monitoring.sqlite"
@@ -196,15 +197,25 @@ def engine_for(path: Path) -> Engine:
     return engine
 
 
+class MonitoringStoreError(RuntimeError):
+    """The monitoring store cannot be opened or migrated; the message names the file."""
+
+
 def open_store(path: Path) -> Engine:
     """The store at ``path``, created or migrated to the current schema first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = engine_for(path)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = engine_for(path)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except (OSError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
+        raise MonitoringStoreError(
+            f"{path}: cannot open the monitoring store ({reason}); give another file with --monitoring-db"
+        ) from None
     return engine
 
 
