@@ -175,3 +175,10 @@ def test_everyday_words_find_administrative_language(index: SearchIndex) -> None
     assert hits
     assert all("お年寄り" not in h.snippet for h in hits)
     assert any("高齢" in fold(h.snippet) for h in hits)  # the raw text writes ⾼ (a Kangxi radical)
+
+
+def test_an_indicators_footnotes_come_with_it(index: SearchIndex) -> None:
+    """The footnotes an indicator cites are the sources of its figure: they rank with it."""
+    hits = ids(index, "防災チャットボット")
+    assert "2.1.3.kpi.2" in hits
+    assert {"fn71", "fn72"} <= set(hits)

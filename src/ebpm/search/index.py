@@ -35,6 +35,7 @@ SYNONYM_WEIGHT = 0.5
 # the glossary and footnotes explain terms; the rows and items say what is done about them
 KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85}
 ROW_FROM_ACTION = 0.2
+FOOTNOTE_FROM_INDICATOR = 0.5
 ACTION_FROM_ROW = 0.2
 MAX_QUERY = 500  # characters
 SNIPPET = 90  # characters around the first match
@@ -154,6 +155,22 @@ class SearchIndex:
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
         self._expansions = self._glossary_expansions()
         self._synonyms = [[fold(s) for s in group] for group in (*GROUPS, *EVERYDAY)]
+        self._cites = self._citations(path)
+
+    def _citations(self, path: Path) -> dict[int, list[int]]:
+        """Indicator document → the footnote documents it cites (the sources of its figures)."""
+        by_id = {d.id: d.doc for d in self.docs}
+        out: dict[int, list[int]] = {}
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(t.indicators.c.id, t.indicators.c.footnotes)).all()
+        except SQLAlchemyError:
+            return out
+        for r in rows:
+            cited = [by_id[f"fn{n}"] for n in (r.footnotes or []) if f"fn{n}" in by_id]
+            if r.id in by_id and cited:
+                out[by_id[r.id]] = cited
+        return out
 
     def close(self) -> None:
         self._engine.dispose()
@@ -299,6 +316,11 @@ class SearchIndex:
         for n, d in enumerate(self.docs):
             if n not in scores and d.kind == "measure" and d.id in best_action:
                 scores[n] = ROW_FROM_ACTION * best_action[d.id]
+        # an indicator's figure is sourced in its footnotes: they answer the same question
+        for n, cited in self._cites.items():
+            if n in scores:
+                for f in cited:
+                    scores[f] = max(scores.get(f, 0.0), FOOTNOTE_FROM_INDICATOR * scores[n])
 
     @staticmethod
     def _keep(
