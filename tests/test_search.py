@@ -182,3 +182,11 @@ def test_an_indicators_footnotes_come_with_it(index: SearchIndex) -> None:
     hits = ids(index, "防災チャットボット")
     assert "2.1.3.kpi.2" in hits
     assert {"fn71", "fn72"} <= set(hits)
+
+
+def test_questions_about_figures_rank_indicators(index: SearchIndex) -> None:
+    """いくつ / 目標は ask for a number: the indicators that hold it rank higher than without."""
+    asking = ids(index, "都市OSを導入している地域はいまいくつあるのか")
+    plain = ids(index, "都市OSを導入している地域")
+    assert {"2.1.5.ref.2", "2.1.5.ref.3"} <= set(asking)
+    assert sum(i.startswith("2.1.5.ref") for i in asking) >= sum(i.startswith("2.1.5.ref") for i in plain)

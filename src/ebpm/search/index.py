@@ -34,6 +34,11 @@ EXPANSION_WEIGHT = 0.6
 SYNONYM_WEIGHT = 0.5
 # the glossary and footnotes explain terms; the rows and items say what is done about them
 KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85}
+# a question about a number or a target (目標は, 割合, いくつ) is answered by indicators and goals
+_FIGURES = re.compile(
+    r"目標|割合|比率|人数|件数|金額|目標額|いくつ|何人|何件|何%|どのくらい|どれくらい|数値|ＫＰＩ|KPI"
+)
+ASKS_FOR_FIGURES = {"indicator": 1.5, "goal": 1.3}
 ROW_FROM_ACTION = 0.2
 FOOTNOTE_FROM_INDICATOR = 0.5
 ACTION_FROM_ROW = 0.2
@@ -268,8 +273,9 @@ class SearchIndex:
         self._trigram_scores(folded, scores)
         self._propagate(scores)
         wanted_ministry = fold(ministry).replace(" ", "") if ministry else None
+        prior = KIND_PRIOR | (ASKS_FOR_FIGURES if _FIGURES.search(q) else {})
         matched = [
-            (score * KIND_PRIOR.get(self.docs[n].kind, 1.0), self.docs[n])
+            (score * prior.get(self.docs[n].kind, 1.0), self.docs[n])
             for n, score in scores.items()
             if self._keep(self.docs[n], section, wanted_ministry, kind, due_by)
         ]
