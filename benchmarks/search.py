@@ -28,7 +28,12 @@ from ebpm.services.ingest import ingest
 
 LABELS = Path(__file__).resolve().parents[1] / "tests" / "data" / "labels"
 # the set the ranking was tuned on, and a held-out set scored without tuning
-QUERY_SETS = ("search_queries.json", "search_queries_heldout.json", "search_queries_heldout2.json")
+QUERY_SETS = (
+    "search_queries.json",
+    "search_queries_heldout.json",
+    "search_queries_heldout2.json",
+    "search_queries_heldout3.json",
+)
 K = 10
 
 
