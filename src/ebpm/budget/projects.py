@@ -20,8 +20,9 @@ from sqlalchemy import Engine, insert, select, update
 
 from ebpm.budget.amounts import header_unit, parse_amount
 from ebpm.indicators.periods import PeriodError, parse_period
-from ebpm.sources.tabular import ReadError, read_table
+from ebpm.sources.tabular import ReadError, RowErrors, read_table
 from ebpm.store import monitoring as t
+from ebpm.store.monitoring import now
 
 FIELDS = (
     "project_id",
@@ -52,10 +53,8 @@ _UNIT_SUFFIX = re.compile(r"[（(][^）)]*[)）]|単位.*$")
 Progress = Callable[[int], None]
 
 
-class BudgetImportError(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+class BudgetImportError(RowErrors):
+    """Review-sheet rows that cannot be imported."""
 
 
 @dataclass(slots=True)
@@ -205,7 +204,7 @@ def import_projects(
         errors.append(f"{path.name}: no data rows")
     if errors:
         raise BudgetImportError(errors)
-    stamp = _now()
+    stamp = now()
     with store.connect() as conn, conn.begin() as trans:
         current = {
             (r.project_id, r.fiscal_year): r
@@ -248,9 +247,3 @@ def import_projects(
         if dry_run:
             trans.rollback()
     return result
-
-
-def _now() -> str:
-    from ebpm.indicators.monitor import now
-
-    return now()

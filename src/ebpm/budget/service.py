@@ -19,10 +19,10 @@ from sqlalchemy import Engine, delete, insert, select
 
 from ebpm.budget import aggregation
 from ebpm.budget.engine import MappingEngine, Project
-from ebpm.indicators.monitor import now
 from ebpm.model import Document
 from ebpm.services.browse import NotFoundError
 from ebpm.store import monitoring as t
+from ebpm.store.monitoring import now
 
 DECISIONS = ("confirm", "reject", "add")
 BATCH = 500
@@ -188,11 +188,11 @@ class BudgetService:
             row["id"] = conn.execute(insert(t.budget_reviews).values(**row)).inserted_primary_key[0]  # type: ignore[index]
         return row
 
-    def _decisions(self, project_id: str) -> dict[str, dict[str, Any]]:
-        """The latest decision on each item of a project."""
-        latest: dict[str, dict[str, Any]] = {}
+    def _decisions(self, project_id: str | None) -> dict[str, dict[str, dict[str, Any]]]:
+        """Project → the latest decision on each of its items, in one query."""
+        latest: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         for r in self.reviews(project_id):
-            latest[r["item_id"]] = r
+            latest[r["project_id"]][r["item_id"]] = r
         return latest
 
     def matches(self, project_id: str | None = None, top: int = 5) -> list[dict[str, Any]]:
@@ -208,12 +208,13 @@ class BudgetService:
                 query = query.where(t.budget_matches.c.project_id == project_id)
             for r in conn.execute(query):
                 stored[r.project_id].append(r)
+        all_decisions = self._decisions(project_id)
         out = []
         for pid, y in latest.items():
             if project_id is not None and pid != project_id:
                 continue
             flag = flags.get(pid)
-            decisions = self._decisions(pid)
+            decisions = all_decisions.get(pid, {})
             items = []
             for r in stored.get(pid, []):
                 if r.rank >= top:

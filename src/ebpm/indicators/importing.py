@@ -18,10 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from ebpm.indicators.monitor import Monitor, now
+from ebpm.indicators.monitor import Monitor
 from ebpm.indicators.periods import Period, PeriodError, parse_period
 from ebpm.indicators.registry import normalize_unit
+from ebpm.sources.tabular import RowErrors
 from ebpm.store import monitoring as t
+from ebpm.store.monitoring import now
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "source", "note")
 REQUIRED = ("indicator_id", "period", "value")
@@ -32,12 +34,8 @@ BATCH = 5000
 Progress = Callable[[int], None]
 
 
-class ObservationImportError(ValueError):
-    """The file cannot be imported; ``errors`` names each file, line and field at fault."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+class ObservationImportError(RowErrors):
+    """Observations that cannot be imported."""
 
 
 @dataclass(slots=True)

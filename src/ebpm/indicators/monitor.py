@@ -8,7 +8,6 @@ a later import over an earlier one); the older ones remain as history.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -19,6 +18,7 @@ from ebpm.indicators.registry import DocumentFact, Series, build_registry
 from ebpm.model import Document
 from ebpm.services.browse import NotFoundError
 from ebpm.store import monitoring as t
+from ebpm.store.monitoring import now
 
 
 class UnknownSeriesError(NotFoundError):
@@ -41,10 +41,6 @@ class Observation:
 
     def point(self) -> Point:
         return Point(parse_period(self.period), self.value)
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Monitor:

@@ -6,6 +6,7 @@ REST API and the exports show the same thing.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -149,14 +150,7 @@ def section_detail(k: Knowledge, section: str) -> Json:
 
 
 def goal_json(g: GoalStatement) -> Json:
-    return {
-        "id": g.id,
-        "kind": g.kind,
-        "section": g.section,
-        "text": g.text,
-        "line_start": g.line_start,
-        "line_end": g.line_end,
-    }
+    return asdict(g)
 
 
 def indicator_json(i: Indicator) -> Json:

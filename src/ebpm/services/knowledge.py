@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ebpm.commitments.reposts import CellKey, Repost, link_reposts, reposts_of
 from ebpm.model import Document, Footnote, Heading, Measure
 from ebpm.search.index import SearchIndex
 from ebpm.sources.normalize import compact
 from ebpm.store import knowledge_base
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -34,6 +38,7 @@ class Knowledge:
     citations: dict[int, list[int]] = field(default_factory=dict)  # line -> footnotes it cites
     # identifies this load: whatever is derived from it (cached pages) is keyed on it
     token: object = field(default_factory=object)
+    _derived: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Knowledge:
@@ -54,6 +59,13 @@ class Knowledge:
 
     def close(self) -> None:
         self.index.close()
+
+    def derived(self, name: str, build: Callable[[Knowledge], T]) -> T:
+        """What is built from this load (a monitor, budget views), built once and dropped with it."""
+        if name not in self._derived:  # two threads may build it once each; both results agree
+            self._derived[name] = build(self)
+        value: T = self._derived[name]
+        return value
 
     def source(self, start: int, end: int) -> list[tuple[int, str]]:
         """Source lines ``start``..``end`` (1-based, inclusive) as (number, raw text)."""

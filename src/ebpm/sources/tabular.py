@@ -24,6 +24,14 @@ class ReadError(ValueError):
     """The file cannot be read as a table; the message names the file and what is wrong."""
 
 
+class RowErrors(ValueError):
+    """Rows that cannot be imported; ``errors`` names each file, line and field at fault."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
 def detect_encoding(path: Path) -> str:
     """utf-8-sig when the start of the file is UTF-8, else cp932 when it reads as CP932."""
     with path.open("rb") as fh:

@@ -11,6 +11,7 @@ which keeps its values and gets ``superseded_at``.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -174,6 +175,11 @@ budget_reviews = Table(
     Column("note", Text),
     Column("created_at", String, nullable=False),
 )
+
+
+def now() -> str:
+    """The time rows are stamped with: UTC, ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def resolve_path(option: Path | None) -> Path:

@@ -107,8 +107,6 @@ def create_app(db: Path, monitoring_db: Path | None = None, api_token: str | Non
     app.state.cache = KnowledgeCache(db)
     app.state.page_cache = PageCache()
     app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
-    app.state.monitors = {}
-    app.state.budgets = {}
     app.state.api_token = api_token if api_token is not None else os.environ.get("EBPM_API_TOKEN", "")
     app.add_middleware(HeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

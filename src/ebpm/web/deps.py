@@ -26,12 +26,8 @@ KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 
 def get_monitor(request: Request, k: KnowledgeDep) -> Monitor:
     """The indicator monitor of the current document (one per loaded knowledge base)."""
-    monitors: dict[object, Monitor] = request.app.state.monitors
-    monitor = monitors.get(k.token)
-    if monitor is None:
-        monitors.clear()
-        monitor = monitors[k.token] = Monitor(k.doc, request.app.state.monitoring)
-    return monitor
+    store = request.app.state.monitoring
+    return k.derived("monitor", lambda k_: Monitor(k_.doc, store))
 
 
 MonitorDep = Annotated[Monitor, Depends(get_monitor)]
@@ -39,12 +35,8 @@ MonitorDep = Annotated[Monitor, Depends(get_monitor)]
 
 def get_budget(request: Request, k: KnowledgeDep) -> BudgetViews:
     """The budget views of the current document (the mapping engine is only built to recompute)."""
-    cache: dict[object, BudgetViews] = request.app.state.budgets
-    views = cache.get(k.token)
-    if views is None:
-        cache.clear()
-        views = cache[k.token] = BudgetViews(BudgetService(k.doc, request.app.state.monitoring))
-    return views
+    store = request.app.state.monitoring
+    return k.derived("budget", lambda k_: BudgetViews(BudgetService(k_.doc, store)))
 
 
 BudgetDep = Annotated[BudgetViews, Depends(get_budget)]

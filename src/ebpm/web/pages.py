@@ -22,7 +22,7 @@ from ebpm.services.knowledge import Knowledge
 from ebpm.store import monitoring
 from ebpm.web.deps import BudgetDep, IsoDate, KnowledgeDep, MinistryQ, MonitorDep, SectionQ
 from ebpm.web.page_cache import Cached, PageCache
-from ebpm.web.render import glossary_for, templates
+from ebpm.web.render import Glossary, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +54,7 @@ def page(path: str, template: str, twin: str | None = None) -> Callable[[PageFn]
                 context = {
                     "request": request,
                     "data": fn(*args, **kwargs),
-                    "gloss": glossary_for(k.doc.glossary),
+                    "gloss": k.derived("glossary", lambda k_: Glossary(k_.doc.glossary)),
                     "json_url": _twin_url(request, twin or f"{path}.json"),
                 }
                 body = templates.env.get_template(template).render(context)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -65,20 +64,6 @@ class Glossary:
             pos = m.end()
         out.append(str(escape(text[pos:])))
         return Markup("".join(out))
-
-
-_glossaries: dict[int, Glossary] = {}
-_lock = threading.Lock()
-
-
-def glossary_for(entries: list[GlossaryEntry]) -> Glossary:
-    """One :class:`Glossary` per loaded document (its pattern is built once)."""
-    key = id(entries)
-    with _lock:
-        if key not in _glossaries:
-            _glossaries.clear()  # only the current document's is ever needed
-            _glossaries[key] = Glossary(entries)
-        return _glossaries[key]
 
 
 def percent(value: float) -> str:
