@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ebpm.search.analysis import fold
+from ebpm.search.feedback import FEEDBACK_WEIGHT, Feedback
 from ebpm.search.index import MAX_QUERY, QueryError, SearchIndex
 from tests.conftest import Invoke
 
@@ -55,11 +56,56 @@ def test_abbreviations_expand_both_ways(index: SearchIndex) -> None:
     assert any("ＡＩ" in h.snippet and "⼈⼯知能" not in h.snippet for h in hits)
     # the English full name finds the abbreviation the text uses
     assert any("ＤＦＦＴ" in h.snippet for h in index.search("Data Free Flow with Trust", limit=10).hits)
+    # a query that is the full name itself means the abbreviation as much as the name
+    assert ("ura", 1.0) in index._expand(fold("リサーチ・アドミニストレーター"))
+    assert ("ura", 1.0) not in index._expand(fold("リサーチ・アドミニストレーターの育成"))
 
 
 def test_synonyms_reach_words_not_in_the_query(index: SearchIndex) -> None:
     hits = index.search("ベンチャー支援", limit=10).hits
     assert any("スタートアップ" in h.snippet for h in hits)
+
+
+def test_inflected_everyday_words_meet_the_thesaurus(index: SearchIndex) -> None:
+    # 減らしたい is the verb 減らす, which the thesaurus pairs with the strategy's 削減/軽減
+    expanded = {text for text, _ in index._expand(fold("負担を減らしたい"))}
+    assert expanded & {"削減", "軽減", "低減"}
+    # a one-character entry (海) is a word of the query, not a piece of another word (海外)
+    assert not {"海洋", "海底"} & {text for text, _ in index._expand(fold("海外の研究者"))}
+
+
+def test_feedback_reaches_items_that_share_no_typed_word(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the BRIDGE programme succeeded PRISM; its action never names PRISM, but the top hits
+    # about PRISM share its words
+    with_feedback = ids(index, "ＰＲＩＳＭ")
+    assert "2.1.6.3.m4.a1" in with_feedback
+    monkeypatch.setattr("ebpm.search.feedback.FEEDBACK_WEIGHT", 0.0)
+    without = ids(index, "ＰＲＩＳＭ")
+    assert "2.1.6.3.m4.a1" not in without
+    # the first places stay those of the words typed
+    assert with_feedback[:3] == without[:3]
+
+
+def test_feedback_terms_are_distinctive_and_weighed_against_the_query() -> None:
+    postings = {"量子": {0: 2, 1: 1}, "暗号": {0: 1}, "通信": {1: 1}}
+    postings["共通"] = dict.fromkeys(range(40), 1)  # in every document: no topic
+    fb = Feedback(postings, n_docs=40)
+    terms = dict(fb.terms([0, 1], typed={"量子"}, mass=2.0))
+    assert set(terms) == {"暗号", "通信"}
+    assert sum(terms.values()) == pytest.approx(FEEDBACK_WEIGHT * 2.0)
+    assert fb.terms([], typed=set(), mass=1.0) == []
+
+
+@pytest.mark.parametrize("query", ["量子", "論文を無料で読めるようにする", "ＰＲＩＳＭ"])
+def test_a_filter_narrows_the_hits_without_changing_them(index: SearchIndex, query: str) -> None:
+    # feedback reads the best hits of the whole strategy, so facet counts stay true under a filter
+    everything = index.search(query, limit=2000)
+    for kind, count in everything.facets["kind"].items():
+        narrowed = index.search(query, kind=kind, limit=2000)
+        assert narrowed.total == count
+        assert {h.id for h in narrowed.hits} == {h.id for h in everything.hits if h.kind == kind}
 
 
 def test_filters_and_facets(index: SearchIndex) -> None:

@@ -66,6 +66,14 @@ def words(text: str) -> list[str]:
     return out
 
 
+def single_word(text: str) -> str | None:
+    """The normalized form of ``text`` if it is one word (減らす, 海), else None (研究所)."""
+    tokens = tokenizer().tokenize(fold(text))
+    if len(tokens) != 1:
+        return None
+    return str(tokens[0].normalized_form().lower())
+
+
 def _chunks(text: str) -> list[str]:
     """Pieces under SudachiPy's input limit (49,149 bytes), cut after a sentence or a line."""
     if len(text.encode()) <= MAX_CHUNK_BYTES:

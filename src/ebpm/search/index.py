@@ -9,6 +9,7 @@ synonyms, at lower weights than the words typed.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -21,9 +22,10 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
-from ebpm.search.analysis import fold, words
+from ebpm.search.analysis import fold, single_word, words
 from ebpm.search.documents import KINDS, SearchDoc
-from ebpm.search.synonyms import EVERYDAY, GROUPS
+from ebpm.search.feedback import FEEDBACK_DOCS, Feedback
+from ebpm.search.synonyms import EVERYDAY, GROUPS, thesaurus
 from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
 
@@ -42,6 +44,7 @@ ASKS_FOR_FIGURES = {"indicator": 1.5, "goal": 1.3}
 ROW_FROM_ACTION = 0.2
 FOOTNOTE_FROM_INDICATOR = 0.5
 ACTION_FROM_ROW = 0.2
+FEEDBACK_KEEPS = 3  # first places left to the words typed
 MAX_QUERY = 500  # characters
 SNIPPET = 90  # characters around the first match
 
@@ -81,9 +84,29 @@ def index_rows(docs: list[SearchDoc]) -> dict[Any, list[dict[str, Any]]]:
     return {t.search_docs: doc_rows, t.search_postings: postings, t.search_trigrams: trigrams}
 
 
+def _says(folded: str, typed: set[str], entry: tuple[str, str | None]) -> bool:
+    """Whether a query says a thesaurus entry: as written (a phrase), or as one inflected word.
+
+    減らす is said by 減らしたい (SudachiPy gives both the normalized form 減らす); a
+    one-character entry such as 海 must be a word of the query, not part of 海外, and a
+    Latin one a whole word.
+    """
+    text, word = entry
+    if word is not None and word in typed:
+        return True
+    if text.isascii():  # PR is not said by ＰＲＩＳＭ
+        return re.search(rf"(?<![a-z0-9]){re.escape(text)}(?![a-z0-9])", folded) is not None
+    return len(text) > 1 and text in folded
+
+
+def _bare(folded: str) -> str:
+    """Folded text without spaces or punctuation: ・ and spaces do not tell two names apart."""
+    return re.sub(r"[\s\W_]+", "", folded)
+
+
 def _compact(text: str) -> str:
     """The folded text without spaces or punctuation, as the trigram index sees it."""
-    return re.sub(r"[\s\W_]+", "", fold(text))
+    return _bare(fold(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +182,17 @@ class SearchIndex:
         self.sections = sorted({d.section for d in self.docs if d.section})
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
         self._expansions = self._glossary_expansions()
-        self._synonyms = [[fold(s) for s in group] for group in (*GROUPS, *EVERYDAY)]
+        self._synonyms = [
+            [(fold(s), single_word(s)) for s in group] for group in (*GROUPS, *EVERYDAY, *thesaurus())
+        ]
         self._cites = self._citations(path)
+        # the postings are small (some 60,000 rows): held in memory, like the documents
+        p = t.search_postings
+        self._postings: dict[str, dict[int, int]] = defaultdict(dict)
+        with self._engine.connect() as conn:
+            for r in conn.execute(select(p.c.term, p.c.doc, p.c.tf)):
+                self._postings[r.term][r.doc] = r.tf
+        self._feedback = Feedback(self._postings, len(self.docs))
 
     def _citations(self, path: Path) -> dict[int, list[int]]:
         """Indicator document → the footnote documents it cites (the sources of its figures)."""
@@ -195,18 +227,9 @@ class SearchIndex:
                     pairs.append((abbr, name))
         return pairs
 
-    def _postings(self, terms: list[str]) -> dict[str, list[tuple[int, int]]]:
-        out: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        p = t.search_postings
-        with self._engine.connect() as conn:
-            for term in set(terms):
-                rows = conn.execute(select(p.c.doc, p.c.tf).where(p.c.term == term))
-                out[term] = [(r.doc, r.tf) for r in rows]
-        return out
-
     def _trigram_scores(self, folded_query: str, scores: dict[int, float]) -> None:
         """Add FTS5's trigram BM25: every 3-character piece of the query, OR-ed."""
-        compact = re.sub(r"[\s\W_]+", "", folded_query)
+        compact = _bare(folded_query)
         pieces = list(dict.fromkeys(compact[i : i + 3] for i in range(len(compact) - 2)))[:MAX_TRIGRAMS]
         if not pieces:
             return
@@ -224,14 +247,18 @@ class SearchIndex:
     def _expand(self, folded: str) -> list[tuple[str, float]]:
         """Extra (text, weight) to look for: glossary names/abbreviations and synonyms."""
         extra: list[tuple[str, float]] = []
+        whole = _bare(folded)
         for abbr, name in self._expansions:
+            # a query that is the term itself means the other form as much as the one typed
+            weight = 1.0 if whole in (_bare(abbr), _bare(name)) else EXPANSION_WEIGHT
             if re.search(rf"(?<![a-z0-9]){re.escape(abbr)}(?![a-z0-9])", folded) and name not in folded:
-                extra.append((name, EXPANSION_WEIGHT))
+                extra.append((name, weight))
             elif name in folded and abbr not in folded:
-                extra.append((abbr, EXPANSION_WEIGHT))
+                extra.append((abbr, weight))
+        typed = set(words(folded))
         for group in self._synonyms:
-            if any(s in folded for s in group):
-                extra += [(s, SYNONYM_WEIGHT) for s in group if s not in folded]
+            if any(_says(folded, typed, entry) for entry in group):
+                extra += [(s, SYNONYM_WEIGHT) for s, _ in group if s not in folded]
         return extra
 
     def _check(self, query: str, section: str | None, ministry: str | None, kind: str | None) -> str:
@@ -265,48 +292,96 @@ class SearchIndex:
         """Ranked hits for ``query`` with facet counts by kind, section and ministry."""
         q = self._check(query, section, ministry, kind)
         folded = fold(q)
-        scores: dict[int, float] = defaultdict(float)
-        weighted: list[tuple[str, float]] = [(w, 1.0) for w in words(q)]
+        phrases: list[tuple[tuple[str, ...], float]] = [((w,), 1.0) for w in words(q)]
         for text, weight in self._expand(folded):
-            weighted += [(w, weight) for w in words(text)]
-        self._score(weighted, scores)
-        self._trigram_scores(folded, scores)
-        self._propagate(scores)
-        wanted_ministry = fold(ministry).replace(" ", "") if ministry else None
+            if said := tuple(words(text)):
+                phrases.append((said, weight))
+        weighted = [(w, weight) for said, weight in phrases for w in said]
+        raw: dict[int, float] = defaultdict(float)
+        self._score(phrases, raw)
+        self._trigram_scores(folded, raw)
         prior = KIND_PRIOR | (ASKS_FOR_FIGURES if _FIGURES.search(q) else {})
-        matched = [
-            (score * prior.get(self.docs[n].kind, 1.0), self.docs[n])
-            for n, score in scores.items()
-            if self._keep(self.docs[n], section, wanted_ministry, kind, due_by)
-        ]
-        matched.sort(key=lambda sd: (-sd[0], sd[1].doc))
+        wanted_ministry = fold(ministry).replace(" ", "") if ministry else None
+        scores = self._propagate(raw)
+        first = self._rank(scores, prior, section, wanted_ministry, kind, due_by)
+        # read back the best hits of the whole strategy, not of the filtered part, so that a
+        # filter narrows the hits without changing them (facet counts stay true)
+        top = heapq.nlargest(
+            FEEDBACK_DOCS, scores, key=lambda n: (scores[n] * prior.get(self.docs[n].kind, 1.0), -n)
+        )
+        extra = self._feedback.terms(top, {w for w, _ in weighted}, sum(w for _, w in weighted))
+        matched = first
+        if extra:
+            self._score([((w,), weight) for w, weight in extra], raw)
+            second = self._rank(self._propagate(raw), prior, section, wanted_ministry, kind, due_by)
+            # the words typed decide the first places; feedback fills the places below them
+            head = first[:FEEDBACK_KEEPS]
+            kept = {d.doc for _, d in head}
+            tail = [(score, d) for score, d in second if d.doc not in kept]
+            # scaled so that the scores still fall with the rank
+            scale = min(1.0, head[-1][0] / tail[0][0]) if head and tail and tail[0][0] > 0 else 1.0
+            matched = head + [(score * scale, d) for score, d in tail]
         # what the user typed weighs more than what the expansions added
         marks = {w: weight for w, weight in reversed(weighted)}
         marks.update({g: 1.0 for g in re.split(r"[\s\W_]+", folded) if g})
         hits = [self._hit(d, score, marks) for score, d in matched[: max(0, limit)]]
         return Results(q, len(matched), hits, self._facets([d for _, d in matched]))
 
-    def _score(self, weighted: list[tuple[str, float]], scores: dict[int, float]) -> None:
-        n_docs = len(self.docs)
-        postings = self._postings([term for term, _ in weighted])
-        weights: dict[str, float] = {}
-        for term, weight in weighted:
-            weights[term] = max(weights.get(term, 0.0), weight)
-        for term, weight in weights.items():
-            plist = postings.get(term, [])
-            if not plist:
-                continue
-            idf = math.log(1 + (n_docs - len(plist) + 0.5) / (len(plist) + 0.5))
-            for doc, tf in plist:
-                length = self.docs[doc].length
-                scores[doc] += weight * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self._avg))
+    def _rank(
+        self,
+        scores: dict[int, float],
+        prior: dict[str, float],
+        section: str | None,
+        ministry: str | None,
+        kind: str | None,
+        due_by: date | None,
+    ) -> list[tuple[float, _Doc]]:
+        """The documents that pass the filters, best first, with their kind's prior applied."""
+        matched = [
+            (score * prior.get(self.docs[n].kind, 1.0), self.docs[n])
+            for n, score in scores.items()
+            if self._keep(self.docs[n], section, ministry, kind, due_by)
+        ]
+        matched.sort(key=lambda sd: (-sd[0], sd[1].doc))
+        return matched
 
-    def _propagate(self, scores: dict[int, float]) -> None:
+    def _score(self, phrases: list[tuple[tuple[str, ...], float]], scores: dict[int, float]) -> None:
+        """Add BM25 for each phrase's words, in proportion to how much of the phrase a document holds.
+
+        A word typed is a phrase of its own. An expansion of several words counts in full where
+        all of them occur, and otherwise by the share of the phrase's IDF that does: 高齢の方
+        (for お年寄り) finds 高齢 more than it finds every 方. A word met through several
+        phrases counts once, at the largest weight.
+        """
+        weight_of: dict[tuple[str, int], float] = {}
+        for said, weight in phrases:
+            whole = sum(self._idf(w) for w in said) or 1.0
+            covered: dict[int, float] = defaultdict(float)
+            for w in dict.fromkeys(said):
+                for doc in self._postings.get(w, {}):
+                    covered[doc] += self._idf(w)
+            for w in said:
+                for doc in self._postings.get(w, {}):
+                    share = weight * covered[doc] / whole
+                    if weight_of.get((w, doc), 0.0) < share:
+                        weight_of[(w, doc)] = share
+        for (term, doc), weight in weight_of.items():
+            tf = self._postings[term][doc]
+            length = self.docs[doc].length
+            norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self._avg))
+            scores[doc] += weight * self._idf(term) * norm
+
+    def _idf(self, term: str) -> float:
+        n = len(self._postings.get(term, ()))
+        return math.log(1 + (len(self.docs) - n + 0.5) / (n + 0.5))
+
+    def _propagate(self, raw: dict[int, float]) -> dict[int, float]:
         """A row shares in its best action's score, and its actions in the row's.
 
         The row (commitment and status) and its actions answer the same question
         from two sides; each is worth showing when the other matches well.
         """
+        scores = dict(raw)
         best_action: dict[str, float] = {}
         for n, score in scores.items():
             d = self.docs[n]
@@ -327,6 +402,7 @@ class SearchIndex:
             if n in scores:
                 for f in cited:
                     scores[f] = max(scores.get(f, 0.0), FOOTNOTE_FROM_INDICATOR * scores[n])
+        return scores
 
     @staticmethod
     def _keep(

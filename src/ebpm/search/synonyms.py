@@ -7,6 +7,10 @@ Kept small and general on purpose: abbreviations come from the glossary.
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import resources
+
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("スタートアップ", "ベンチャー", "起業", "新興企業"),
     (
@@ -106,3 +110,14 @@ EVERYDAY: tuple[tuple[str, ...], ...] = (
     ("人手不足", "担い手不足", "労働力不足"),
     ("引きこもり", "孤独", "孤立"),
 )
+
+
+@cache
+def thesaurus() -> tuple[tuple[str, ...], ...]:
+    """Everyday and alternative wordings of the strategy's own terms (``thesaurus.json``).
+
+    Each group starts with the expression as the strategy writes it; the others are what
+    a searcher may type instead. Written from the document's vocabulary, not from queries.
+    """
+    raw = json.loads(resources.files("ebpm.search").joinpath("thesaurus.json").read_text("utf-8"))
+    return tuple(tuple(group) for group in raw["groups"])
