@@ -77,13 +77,13 @@ def test_inflected_everyday_words_meet_the_thesaurus(index: SearchIndex) -> None
 def test_feedback_reaches_items_that_share_no_typed_word(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the BRIDGE programme succeeded PRISM; its action never names PRISM, but the top hits
-    # about PRISM share its words
-    with_feedback = ids(index, "ＰＲＩＳＭ")
-    assert "2.1.6.3.m4.a1" in with_feedback
+    # the action that builds e-CSTI describes the tool without naming it; the top hits about
+    # e-CSTI share its words (インプット, アウトプット, 比較・分析)
+    with_feedback = ids(index, "e-CSTI")
+    assert "2.6.2.m1.a1" in with_feedback
     monkeypatch.setattr("ebpm.search.feedback.FEEDBACK_WEIGHT", 0.0)
-    without = ids(index, "ＰＲＩＳＭ")
-    assert "2.1.6.3.m4.a1" not in without
+    without = ids(index, "e-CSTI")
+    assert "2.6.2.m1.a1" not in without
     # the first places stay those of the words typed
     assert with_feedback[:3] == without[:3]
 
@@ -236,3 +236,31 @@ def test_questions_about_figures_rank_indicators(index: SearchIndex) -> None:
     plain = ids(index, "都市OSを導入している地域")
     assert {"2.1.5.ref.2", "2.1.5.ref.3"} <= set(asking)
     assert sum(i.startswith("2.1.5.ref") for i in asking) >= sum(i.startswith("2.1.5.ref") for i in plain)
+
+
+def test_paraphrases_apply_only_to_the_text_they_were_written_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ebpm.search import paraphrases as module
+    from ebpm.search.documents import SearchDoc
+
+    def doc(id_: str, text: str) -> SearchDoc:
+        return SearchDoc(id_, "measure", "2.1.1", (), 1, 2, text, None, None)
+
+    same, changed = doc("2.1.1.1.m1", "〇技術流出の防止"), doc("2.1.1.1.m2", "〇新しい文")
+    bundled = {
+        same.id: {"fingerprint": module.fingerprint("〇 技術流出の防止 "), "phrases": ["技術の持ち出し対策"]},
+        changed.id: {"fingerprint": module.fingerprint("〇古い文"), "phrases": ["古い言い換え"]},
+        "2.9.9.m9": {"fingerprint": "0", "phrases": ["ない行"]},
+    }
+    monkeypatch.setattr(module, "_bundled", lambda: bundled)
+    # spacing does not change a fingerprint; other words do
+    assert module.paraphrases([same, changed]) == {same.id: ["技術の持ち出し対策"]}
+
+
+def test_plain_phrasings_written_for_a_row_find_it(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 和製LLM is not in the strategy; the phrasings written for the action building a Japanese
+    # large language model say it, so that action comes first
+    assert ids(index, "和製LLM")[0] == "2.4.1.m1.a22"
+    monkeypatch.setattr("ebpm.search.index.PARAPHRASE_WEIGHT", 0.0)
+    assert ids(index, "和製LLM")[0] != "2.4.1.m1.a22"

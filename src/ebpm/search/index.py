@@ -1,16 +1,21 @@
 """The search index: built at ingest into the knowledge base, queried with BM25.
 
-Two scores are added: BM25 over SudachiPy words (what the query means) and
-SQLite FTS5's BM25 over character trigrams (what it spells: the fallback for
-words the dictionary does not know and for words the extractor wrapped).
-Queries are expanded with the glossary (ＡＩ ↔ 人工知能) and with a few policy
-synonyms, at lower weights than the words typed.
+Scores are added up, per document:
+- BM25 over SudachiPy words (what the query means), the query expanded with the
+  glossary (ＡＩ ↔ 人工知能), policy synonyms and a thesaurus of everyday wording
+  (``synonyms.py``, ``thesaurus.json``), at lower weights than the words typed;
+- BM25 over plain-language phrasings written for the rows (``paraphrases.py``), at
+  a lower weight;
+- SQLite FTS5's BM25 over character trigrams (what the query spells: the fallback
+  for words the dictionary does not know and for words the extractor wrapped);
+- a share of related documents' scores: a row and its actions, an indicator and the
+  footnotes it cites;
+- pseudo-relevance feedback below the first places (``feedback.py``).
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -23,17 +28,18 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
 from ebpm.search.analysis import fold, single_word, words
+from ebpm.search.bm25 import Field, Phrases
 from ebpm.search.documents import KINDS, SearchDoc
 from ebpm.search.feedback import FEEDBACK_DOCS, Feedback
 from ebpm.search.synonyms import EVERYDAY, GROUPS, thesaurus
 from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
 
-K1, B = 1.2, 0.75
 TRIGRAM_WEIGHT = 1.0  # FTS5's trigram BM25, scaled to the words' BM25
 MAX_TRIGRAMS = 48  # of one query
 EXPANSION_WEIGHT = 0.6
 SYNONYM_WEIGHT = 0.5
+PARAPHRASE_WEIGHT = 0.5  # a phrasing written for a row, against the row's own words
 # the glossary and footnotes explain terms; the rows and items say what is done about them
 KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85}
 # a question about a number or a target (目標は, 割合, いくつ) is answered by indicators and goals
@@ -57,12 +63,24 @@ class IndexMissingError(RuntimeError):
     """The knowledge base holds no search index (built by an older ebpm, or not an ebpm file)."""
 
 
-def index_rows(docs: list[SearchDoc]) -> dict[Any, list[dict[str, Any]]]:
-    """Rows of the search tables for ``docs`` (written by the store with the rest of the graph)."""
+def index_rows(
+    docs: list[SearchDoc], phrasings: dict[str, list[str]] | None = None
+) -> dict[Any, list[dict[str, Any]]]:
+    """Rows of the search tables for ``docs`` (written by the store with the rest of the graph).
+
+    ``phrasings``: plain-language phrasings of some documents, by id (``paraphrases.py``).
+    """
     doc_rows: list[dict[str, Any]] = []
     postings: list[dict[str, Any]] = []
     trigrams: list[dict[str, Any]] = []
+    alt_rows: list[dict[str, Any]] = []
+    alt_postings: list[dict[str, Any]] = []
     for n, d in enumerate(docs):
+        if phrasings and (said := phrasings.get(d.id)):
+            text = "\n".join(said)
+            alt = Counter(words(text))
+            alt_rows.append({"doc": n, "text": text, "length_words": sum(alt.values())})
+            alt_postings += [{"term": term, "doc": n, "tf": tf} for term, tf in alt.items()]
         w = Counter(words(d.text))
         doc_rows.append(
             {
@@ -81,7 +99,13 @@ def index_rows(docs: list[SearchDoc]) -> dict[Any, list[dict[str, Any]]]:
         )
         postings += [{"term": term, "doc": n, "tf": tf} for term, tf in w.items()]
         trigrams.append({"rowid": n, "text": _compact(d.text)})
-    return {t.search_docs: doc_rows, t.search_postings: postings, t.search_trigrams: trigrams}
+    return {
+        t.search_docs: doc_rows,
+        t.search_postings: postings,
+        t.search_trigrams: trigrams,
+        t.search_paraphrases: alt_rows,
+        t.search_paraphrase_postings: alt_postings,
+    }
 
 
 def _says(folded: str, typed: set[str], entry: tuple[str, str | None]) -> bool:
@@ -177,8 +201,6 @@ class SearchIndex:
             )
             for r in rows
         ]
-        n = max(1, len(self.docs))
-        self._avg = sum(d.length for d in self.docs) / n or 1.0
         self.sections = sorted({d.section for d in self.docs if d.section})
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
         self._expansions = self._glossary_expansions()
@@ -187,12 +209,16 @@ class SearchIndex:
         ]
         self._cites = self._citations(path)
         # the postings are small (some 60,000 rows): held in memory, like the documents
-        p = t.search_postings
-        self._postings: dict[str, dict[int, int]] = defaultdict(dict)
+        p, a, ap = t.search_postings, t.search_paraphrases, t.search_paraphrase_postings
         with self._engine.connect() as conn:
-            for r in conn.execute(select(p.c.term, p.c.doc, p.c.tf)):
-                self._postings[r.term][r.doc] = r.tf
-        self._feedback = Feedback(self._postings, len(self.docs))
+            postings = conn.execute(select(p.c.term, p.c.doc, p.c.tf)).all()
+            alt_lengths = {r.doc: r.length_words for r in conn.execute(select(a.c.doc, a.c.length_words))}
+            alt_postings = conn.execute(select(ap.c.term, ap.c.doc, ap.c.tf)).all()
+        n_docs = len(self.docs)
+        lengths = {d.doc: d.length for d in self.docs}
+        self._text = Field(((r.term, r.doc, r.tf) for r in postings), lengths, n_docs)
+        self._alt = Field(((r.term, r.doc, r.tf) for r in alt_postings), alt_lengths, n_docs)
+        self._feedback = Feedback(self._text.postings, n_docs)
 
     def _citations(self, path: Path) -> dict[int, list[int]]:
         """Indicator document → the footnote documents it cites (the sources of its figures)."""
@@ -292,13 +318,14 @@ class SearchIndex:
         """Ranked hits for ``query`` with facet counts by kind, section and ministry."""
         q = self._check(query, section, ministry, kind)
         folded = fold(q)
-        phrases: list[tuple[tuple[str, ...], float]] = [((w,), 1.0) for w in words(q)]
+        phrases: Phrases = [((w,), 1.0) for w in words(q)]
         for text, weight in self._expand(folded):
             if said := tuple(words(text)):
                 phrases.append((said, weight))
         weighted = [(w, weight) for said, weight in phrases for w in said]
         raw: dict[int, float] = defaultdict(float)
-        self._score(phrases, raw)
+        self._text.score(phrases, raw)
+        self._alt.score(phrases, raw, PARAPHRASE_WEIGHT)
         self._trigram_scores(folded, raw)
         prior = KIND_PRIOR | (ASKS_FOR_FIGURES if _FIGURES.search(q) else {})
         wanted_ministry = fold(ministry).replace(" ", "") if ministry else None
@@ -312,7 +339,7 @@ class SearchIndex:
         extra = self._feedback.terms(top, {w for w, _ in weighted}, sum(w for _, w in weighted))
         matched = first
         if extra:
-            self._score([((w,), weight) for w, weight in extra], raw)
+            self._text.score([((w,), weight) for w, weight in extra], raw)
             second = self._rank(self._propagate(raw), prior, section, wanted_ministry, kind, due_by)
             # the words typed decide the first places; feedback fills the places below them
             head = first[:FEEDBACK_KEEPS]
@@ -344,36 +371,6 @@ class SearchIndex:
         ]
         matched.sort(key=lambda sd: (-sd[0], sd[1].doc))
         return matched
-
-    def _score(self, phrases: list[tuple[tuple[str, ...], float]], scores: dict[int, float]) -> None:
-        """Add BM25 for each phrase's words, in proportion to how much of the phrase a document holds.
-
-        A word typed is a phrase of its own. An expansion of several words counts in full where
-        all of them occur, and otherwise by the share of the phrase's IDF that does: 高齢の方
-        (for お年寄り) finds 高齢 more than it finds every 方. A word met through several
-        phrases counts once, at the largest weight.
-        """
-        weight_of: dict[tuple[str, int], float] = {}
-        for said, weight in phrases:
-            whole = sum(self._idf(w) for w in said) or 1.0
-            covered: dict[int, float] = defaultdict(float)
-            for w in dict.fromkeys(said):
-                for doc in self._postings.get(w, {}):
-                    covered[doc] += self._idf(w)
-            for w in said:
-                for doc in self._postings.get(w, {}):
-                    share = weight * covered[doc] / whole
-                    if weight_of.get((w, doc), 0.0) < share:
-                        weight_of[(w, doc)] = share
-        for (term, doc), weight in weight_of.items():
-            tf = self._postings[term][doc]
-            length = self.docs[doc].length
-            norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / self._avg))
-            scores[doc] += weight * self._idf(term) * norm
-
-    def _idf(self, term: str) -> float:
-        n = len(self._postings.get(term, ()))
-        return math.log(1 + (len(self.docs) - n + 0.5) / (n + 0.5))
 
     def _propagate(self, raw: dict[int, float]) -> dict[int, float]:
         """A row shares in its best action's score, and its actions in the row's.

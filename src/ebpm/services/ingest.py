@@ -12,6 +12,7 @@ from ebpm.parser.document import parse_document
 from ebpm.parser.measures import LOW_CONFIDENCE
 from ebpm.search.documents import search_documents
 from ebpm.search.index import index_rows
+from ebpm.search.paraphrases import paraphrases
 from ebpm.sources.corpus import read_source
 from ebpm.store import knowledge_base, schema
 
@@ -69,7 +70,8 @@ def ingest(source: Path | None, db: Path, progress: Progress | None = None) -> t
     src = read_source(source)
     doc = parse_document(src.text, src.path, src.sha256, step)
     step("index")
-    rows = index_rows(search_documents(doc))
+    docs = search_documents(doc)
+    rows = index_rows(docs, paraphrases(docs))
     rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)
     step("store")
     knowledge_base.write(doc, db, rows)

@@ -208,6 +208,23 @@ search_postings = Table(
     Column("tf", Integer, nullable=False),
 )
 
+# Plain-language phrasings of some documents (ebpm.search.paraphrases), a second field.
+search_paraphrases = Table(
+    "search_paraphrases",
+    metadata,
+    Column("doc", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("length_words", Integer, nullable=False),
+)
+
+search_paraphrase_postings = Table(
+    "search_paraphrase_postings",
+    metadata,
+    Column("term", String, primary_key=True),
+    Column("doc", Integer, primary_key=True),
+    Column("tf", Integer, nullable=False),
+)
+
 # An FTS5 virtual table: created by raw DDL after the others, described here (outside
 # ``metadata``) only so that rows can be inserted and selected through SQLAlchemy.
 search_trigrams = Table("search_trigrams", MetaData(), Column("rowid", Integer), Column("text", Text))

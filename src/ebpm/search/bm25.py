@@ -1,0 +1,53 @@
+"""BM25 over one field of the search documents, with phrases scored by how much of them a document holds."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+K1, B = 1.2, 0.75
+
+# A query as scored: (words of one phrase, weight). A word typed is a phrase of its own.
+Phrases = list[tuple[tuple[str, ...], float]]
+
+
+class Field:
+    """The postings of one field (each word's count in each document that holds it), in memory."""
+
+    def __init__(self, postings: Iterable[tuple[str, int, int]], lengths: Mapping[int, int], n_docs: int):
+        self.postings: dict[str, dict[int, int]] = defaultdict(dict)
+        for term, doc, tf in postings:
+            self.postings[term][doc] = tf
+        self._lengths = lengths
+        self._n = max(1, n_docs)
+        self._avg = (sum(lengths.values()) / len(lengths) if lengths else 0.0) or 1.0
+
+    def idf(self, term: str) -> float:
+        n = len(self.postings.get(term, ()))
+        return math.log(1 + (self._n - n + 0.5) / (n + 0.5))
+
+    def score(self, phrases: Phrases, scores: dict[int, float], weight: float = 1.0) -> None:
+        """Add ``weight`` × BM25 of each phrase's words, in proportion to how much of it a document holds.
+
+        An expansion of several words counts in full where all of them occur, and otherwise
+        by the share of the phrase's IDF that does: 高齢の方 (for お年寄り) finds 高齢 more
+        than it finds every 方. A word met through several phrases counts once, at the
+        largest weight.
+        """
+        weight_of: dict[tuple[str, int], float] = {}
+        for said, phrase_weight in phrases:
+            whole = sum(self.idf(w) for w in said) or 1.0
+            covered: dict[int, float] = defaultdict(float)
+            for w in dict.fromkeys(said):
+                for doc in self.postings.get(w, {}):
+                    covered[doc] += self.idf(w)
+            for w in said:
+                for doc in self.postings.get(w, {}):
+                    share = phrase_weight * covered[doc] / whole
+                    if weight_of.get((w, doc), 0.0) < share:
+                        weight_of[(w, doc)] = share
+        for (term, doc), share in weight_of.items():
+            tf = self.postings[term][doc]
+            norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._lengths.get(doc, 0) / self._avg))
+            scores[doc] += weight * share * self.idf(term) * norm
