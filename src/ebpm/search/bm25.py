@@ -16,16 +16,21 @@ class Field:
     """The postings of one field (each word's count in each document that holds it), in memory."""
 
     def __init__(self, postings: Iterable[tuple[str, int, int]], lengths: Mapping[int, int], n_docs: int):
-        self.postings: dict[str, dict[int, int]] = defaultdict(dict)
+        by_term: dict[str, dict[int, int]] = defaultdict(dict)
         for term, doc, tf in postings:
-            self.postings[term][doc] = tf
+            by_term[term][doc] = tf
+        self.postings = dict(by_term)
         self._lengths = lengths
         self._n = max(1, n_docs)
         self._avg = (sum(lengths.values()) / len(lengths) if lengths else 0.0) or 1.0
+        self._idf = {term: self._idf_of(len(docs)) for term, docs in self.postings.items()}
+
+    def _idf_of(self, n: int) -> float:
+        return math.log(1 + (self._n - n + 0.5) / (n + 0.5))
 
     def idf(self, term: str) -> float:
-        n = len(self.postings.get(term, ()))
-        return math.log(1 + (self._n - n + 0.5) / (n + 0.5))
+        idf = self._idf.get(term)
+        return self._idf_of(0) if idf is None else idf
 
     def score(self, phrases: Phrases, scores: dict[int, float], weight: float = 1.0) -> None:
         """Add ``weight`` × BM25 of each phrase's words, in proportion to how much of it a document holds.

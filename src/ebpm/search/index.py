@@ -20,6 +20,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,19 +109,8 @@ def index_rows(
     }
 
 
-def _says(folded: str, typed: set[str], entry: tuple[str, str | None]) -> bool:
-    """Whether a query says a thesaurus entry: as written (a phrase), or as one inflected word.
-
-    減らす is said by 減らしたい (SudachiPy gives both the normalized form 減らす); a
-    one-character entry such as 海 must be a word of the query, not part of 海外, and a
-    Latin one a whole word.
-    """
-    text, word = entry
-    if word is not None and word in typed:
-        return True
-    if text.isascii():  # PR is not said by ＰＲＩＳＭ
-        return re.search(rf"(?<![a-z0-9]){re.escape(text)}(?![a-z0-9])", folded) is not None
-    return len(text) > 1 and text in folded
+def _whole_word(latin: str, folded: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(latin)}(?![a-z0-9])", folded) is not None
 
 
 def _bare(folded: str) -> str:
@@ -204,9 +194,18 @@ class SearchIndex:
         self.sections = sorted({d.section for d in self.docs if d.section})
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
         self._expansions = self._glossary_expansions()
-        self._synonyms = [
-            [(fold(s), single_word(s)) for s in group] for group in (*GROUPS, *EVERYDAY, *thesaurus())
-        ]
+        # a query says a thesaurus entry as one inflected word (減らしたい says 減らす) or as
+        # written; a one-character entry (海) only as a word, not inside 海外; a Latin one
+        # only as a whole word (ＰＲＩＳＭ does not say PR)
+        self._synonyms = [[fold(s) for s in group] for group in (*GROUPS, *EVERYDAY, *thesaurus())]
+        self._groups_by_word: dict[str, set[int]] = defaultdict(set)
+        self._groups_by_text: dict[str, set[int]] = defaultdict(set)
+        for g, group in enumerate(self._synonyms):
+            for text in group:
+                if (word := single_word(text)) is not None:
+                    self._groups_by_word[word].add(g)
+                if len(text) > 1:
+                    self._groups_by_text[text].add(g)
         self._cites = self._citations(path)
         # the postings are small (some 60,000 rows): held in memory, like the documents
         p, a, ap = t.search_postings, t.search_paraphrases, t.search_paraphrase_postings
@@ -277,14 +276,18 @@ class SearchIndex:
         for abbr, name in self._expansions:
             # a query that is the term itself means the other form as much as the one typed
             weight = 1.0 if whole in (_bare(abbr), _bare(name)) else EXPANSION_WEIGHT
-            if re.search(rf"(?<![a-z0-9]){re.escape(abbr)}(?![a-z0-9])", folded) and name not in folded:
+            if abbr in folded and _whole_word(abbr, folded) and name not in folded:
                 extra.append((name, weight))
             elif name in folded and abbr not in folded:
                 extra.append((abbr, weight))
-        typed = set(words(folded))
-        for group in self._synonyms:
-            if any(_says(folded, typed, entry) for entry in group):
-                extra += [(s, SYNONYM_WEIGHT) for s, _ in group if s not in folded]
+        said: set[int] = set()
+        for w in set(words(folded)):
+            said |= self._groups_by_word.get(w, set())
+        for text, groups in self._groups_by_text.items():
+            if text in folded and (not text.isascii() or _whole_word(text, folded)):
+                said |= groups
+        for g in sorted(said):
+            extra += [(s, SYNONYM_WEIGHT) for s in self._synonyms[g] if s not in folded]
         return extra
 
     def _check(self, query: str, section: str | None, ministry: str | None, kind: str | None) -> str:
@@ -442,10 +445,16 @@ class SearchIndex:
         )
 
 
+@lru_cache(maxsize=4096)
+def _flat_and_folded(text: str) -> tuple[str, str]:
+    """The text on one line, and folded character for character (cached: hits repeat)."""
+    flat = text.replace("\n", " ")
+    return flat, fold_in_place(flat, lower=True)
+
+
 def _snippet(text: str, marks: dict[str, float]) -> tuple[tuple[str, bool], ...]:
     """About SNIPPET characters of ``text`` around the best match, as (text, matched) pieces."""
-    flat = text.replace("\n", " ")
-    folded = fold_in_place(flat, lower=True)
+    flat, folded = _flat_and_folded(text)
     spans: list[tuple[int, int]] = []
     weight: dict[tuple[int, int], float] = {}
     typed: dict[tuple[int, int], set[str]] = {}  # the words the user typed that a span shows
