@@ -264,3 +264,17 @@ def test_plain_phrasings_written_for_a_row_find_it(
     assert ids(index, "和製LLM")[0] == "2.4.1.m1.a22"
     monkeypatch.setattr("ebpm.search.index.PARAPHRASE_WEIGHT", 0.0)
     assert ids(index, "和製LLM")[0] != "2.4.1.m1.a22"
+
+
+def test_a_hit_found_through_a_phrasing_says_so(index: SearchIndex) -> None:
+    top = index.search("和製LLM", limit=1).hits[0]
+    assert top.id == "2.4.1.m1.a22" and top.via  # its text says neither 和製 nor LLM
+    assert all(not h.via for h in index.search("量子コンピュータ", limit=10).hits)  # the text says it
+
+
+def test_search_json_shows_the_phrasing_that_matched(invoke: Invoke, kb: Path) -> None:
+    hits = json.loads(invoke("search", "和製LLM", "--json", "--limit", "5", "--db", str(kb)).stdout)["hits"]
+    assert hits[0]["id"] == "2.4.1.m1.a22" and hits[0]["via"]
+    # a hit whose own text says what was typed carries no phrasing
+    plain = json.loads(invoke("search", "量子コンピュータ", "--json", "--db", str(kb)).stdout)["hits"]
+    assert plain and all("via" not in h for h in plain)

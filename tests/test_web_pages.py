@@ -186,3 +186,12 @@ def test_a_reingest_is_served_at_once(tmp_path: Path, source: SourceText) -> Non
     ingest(edited, db)
     after = client.get("/measures/2.1.1.1.m1")
     assert "改訂版" in after.text and after.headers["etag"] != before.headers["etag"]
+
+
+def test_search_page_says_when_a_hit_matched_a_phrasing_not_the_text(client: TestClient) -> None:
+    html = client.get("/search?q=和製LLM").text
+    assert "言い換えで一致" in html
+    data = client.get("/search.json?q=和製LLM").json()
+    assert data["results"]["hits"][0]["via"]
+    # the best hits for words the text uses are found through the text itself
+    assert not client.get("/search.json?q=量子コンピュータ").json()["results"]["hits"][0]["via"]

@@ -62,6 +62,10 @@ def search_command(
             del hit["segments"]
             if h.measure_id is None:
                 del hit["measure_id"]
+            if h.via:
+                hit["via"] = list(h.via)
+            else:
+                del hit["via"]
             hits.append(hit)
         payload = {"query": results.query, "total": results.total, "hits": hits, "facets": results.facets}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
@@ -71,6 +75,8 @@ def search_command(
         table.add_column(name)
     for h in results.hits:
         snippet = re.sub(r"<mark>(.*?)</mark>", r"[bold yellow]\1[/]", escape(h.snippet))
+        if h.via:  # found through a phrasing written for it, not through its own words
+            snippet += "\n[dim]言い換えで一致: " + escape(" / ".join(h.via)) + "[/]"
         table.add_row(f"{h.score:.2f}", h.id, h.kind, f"{h.line_start}-{h.line_end}", snippet)
     console.print(table)
     for facet, counts in results.facets.items():

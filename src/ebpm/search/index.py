@@ -137,6 +137,9 @@ class Hit:
     due: str | None
     # the snippet as (raw text, matched) pieces, for callers that must escape the text
     segments: tuple[tuple[str, bool], ...] = ()
+    # plain-language phrasings written for this element that share words with the query:
+    # why it was found when its own text does not say what was typed
+    via: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -211,9 +214,11 @@ class SearchIndex:
         p, a, ap = t.search_postings, t.search_paraphrases, t.search_paraphrase_postings
         with self._engine.connect() as conn:
             postings = conn.execute(select(p.c.term, p.c.doc, p.c.tf)).all()
-            alt_lengths = {r.doc: r.length_words for r in conn.execute(select(a.c.doc, a.c.length_words))}
+            alt_rows = conn.execute(select(a.c.doc, a.c.text, a.c.length_words)).all()
             alt_postings = conn.execute(select(ap.c.term, ap.c.doc, ap.c.tf)).all()
         n_docs = len(self.docs)
+        alt_lengths = {r.doc: r.length_words for r in alt_rows}
+        self._phrasings = {r.doc: r.text.split("\n") for r in alt_rows}
         lengths = {d.doc: d.length for d in self.docs}
         self._text = Field(((r.term, r.doc, r.tf) for r in postings), lengths, n_docs)
         self._alt = Field(((r.term, r.doc, r.tf) for r in alt_postings), alt_lengths, n_docs)
@@ -321,7 +326,8 @@ class SearchIndex:
         """Ranked hits for ``query`` with facet counts by kind, section and ministry."""
         q = self._check(query, section, ministry, kind)
         folded = fold(q)
-        phrases: Phrases = [((w,), 1.0) for w in words(q)]
+        typed = words(q)
+        phrases: Phrases = [((w,), 1.0) for w in typed]
         for text, weight in self._expand(folded):
             if said := tuple(words(text)):
                 phrases.append((said, weight))
@@ -354,7 +360,9 @@ class SearchIndex:
         # what the user typed weighs more than what the expansions added
         marks = {w: weight for w, weight in reversed(weighted)}
         marks.update({g: 1.0 for g in re.split(r"[\s\W_]+", folded) if g})
-        hits = [self._hit(d, score, marks) for score, d in matched[: max(0, limit)]]
+        asked = {w for w, _ in weighted}
+        shown = matched[: max(0, limit)]
+        hits = [self._hit(d, score, marks, self._via(d.doc, set(typed), asked)) for score, d in shown]
         return Results(q, len(matched), hits, self._facets([d for _, d in matched]))
 
     def _rank(
@@ -428,7 +436,7 @@ class SearchIndex:
         }
 
     @staticmethod
-    def _hit(d: _Doc, score: float, marks: dict[str, float]) -> Hit:
+    def _hit(d: _Doc, score: float, marks: dict[str, float], via: tuple[str, ...]) -> Hit:
         segments = _snippet(d.text, marks)
         return Hit(
             d.id,
@@ -442,7 +450,20 @@ class SearchIndex:
             d.ministries,
             d.due,
             segments,
+            via,
         )
+
+    def _via(self, doc: int, typed: set[str], asked: set[str]) -> tuple[str, ...]:
+        """Up to two phrasings of ``doc`` that share words with the query (typed or expanded),
+        when its own text holds none of the words typed."""
+        if doc not in self._phrasings or any(doc in self._text.postings.get(w, {}) for w in typed):
+            return ()
+        return tuple([p for p in self._phrasings[doc] if asked & _words_of(p)][:2])
+
+
+@lru_cache(maxsize=8192)
+def _words_of(phrasing: str) -> frozenset[str]:
+    return frozenset(words(phrasing))
 
 
 @lru_cache(maxsize=4096)

@@ -172,6 +172,7 @@ def search_json(results: Results, offset: int = 0) -> Json:
                     f"<mark>{escape(text)}</mark>" if marked else escape(text) for text, marked in h.segments
                 ),
                 "segments": [{"text": text, "mark": marked} for text, marked in h.segments],
+                "via": list(h.via),
             }
             for h in results.hits[offset:]
         ],

@@ -254,6 +254,9 @@ class SearchHit(BaseModel):
     score: float
     snippet: str  # HTML: the text escaped, the matched words in <mark>
     segments: list[Segment]
+    # plain-language phrasings written for the element that matched the query, when its own
+    # text holds none of the words typed (why it was found); not the strategy's words
+    via: list[str]
 
 
 class SearchOut(BaseModel):
