@@ -83,17 +83,22 @@ def main() -> None:
         index = SearchIndex(db)
         base = Baseline(index)
         latencies: list[float] = []
+        pooled: list[tuple[float, float]] = []  # (ebpm, baseline) recall@K of every query
         for name in QUERY_SETS:
             if not (LABELS / name).exists():
                 continue
             queries = json.loads((LABELS / name).read_text(encoding="utf-8"))["queries"]
-            report(name, queries, index, base, args.v)
+            pooled += report(name, queries, index, base, args.v)
             for _ in range(args.repeat):
                 for q in queries:
                     t0 = time.perf_counter()
                     index.search(q["query"], limit=K)
                     latencies.append(time.perf_counter() - t0)
         index.close()
+    print(
+        f"all {len(pooled)} queries: ebpm recall@{K} {statistics.mean(r for r, _ in pooled):.3f}, "
+        f"baseline {statistics.mean(b for _, b in pooled):.3f}"
+    )
     cuts = statistics.quantiles(latencies, n=20)
     print(
         f"latency over {len(latencies)} queries: p50 {statistics.median(latencies) * 1000:.1f} ms, "
@@ -103,7 +108,8 @@ def main() -> None:
 
 def report(
     name: str, queries: list[dict[str, Any]], index: SearchIndex, base: Baseline, verbose: bool
-) -> None:
+) -> list[tuple[float, float]]:
+    """Print one set's figures; return each query's (ebpm, baseline) recall@K."""
     relevant = [set(q["relevant"]) for q in queries]
     ours = [[h.id for h in index.search(q["query"], limit=K * 5).hits] for q in queries]
     theirs = [base.search(q["query"]) for q in queries]
@@ -122,6 +128,10 @@ def report(
             found = set(hits[:K]) & rel
             if len(found) < len(rel):
                 print(f"    {q['query']}: missing {sorted(rel - found)}; top: {hits[:5]}")
+    return [
+        (len(set(a[:K]) & rel) / len(rel), len(set(b[:K]) & rel) / len(rel))
+        for a, b, rel in zip(ours, theirs, relevant, strict=True)
+    ]
 
 
 if __name__ == "__main__":
