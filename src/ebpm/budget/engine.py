@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ebpm.budget.concepts import CONCEPTS, STI_MARKERS
 from ebpm.model import Document
@@ -161,6 +160,9 @@ class MappingEngine:
         vocabulary: dict[str, int] = {}
         self.indexes = {kind: _Bm25(items, vocabulary) for kind, items in self.by_kind.items()}
         self.position = {kind: {i.id: n for n, i in enumerate(items)} for kind, items in self.by_kind.items()}
+        # imported here: scikit-learn takes seconds to import, and every other command would wait
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.chars = TfidfVectorizer(
             analyzer="char", ngram_range=(2, 3), sublinear_tf=True, preprocessor=_flat
         )

@@ -14,8 +14,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Column,
     Engine,
@@ -209,6 +207,10 @@ class MonitoringStoreError(RuntimeError):
 
 def open_store(path: Path) -> Engine:
     """The store at ``path``, created or migrated to the current schema first."""
+    # imported here: Alembic is slow to import and only opening the store needs it
+    from alembic import command
+    from alembic.config import Config
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = engine_for(path)
