@@ -93,9 +93,14 @@ def _chunks(text: str) -> list[str]:
     return out
 
 
+def bare(folded: str) -> str:
+    """Folded text without spaces or punctuation: ・ and spaces do not tell two names apart."""
+    return _PUNCT.sub("", folded)
+
+
 def bigrams(text: str) -> list[str]:
     """Character bigrams of the folded text with spaces and punctuation removed."""
-    compact = _PUNCT.sub("", fold(text))
+    compact = bare(fold(text))
     if len(compact) == 1:
         return [compact]
     return [compact[i : i + 2] for i in range(len(compact) - 1)]

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
-from ebpm.search.analysis import fold, single_word, words
+from ebpm.search.analysis import bare, fold, single_word, words
 from ebpm.search.bm25 import Field, Phrases
 from ebpm.search.documents import KINDS, SearchDoc
 from ebpm.search.feedback import FEEDBACK_DOCS, Feedback
@@ -113,14 +113,9 @@ def _whole_word(latin: str, folded: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(latin)}(?![a-z0-9])", folded) is not None
 
 
-def _bare(folded: str) -> str:
-    """Folded text without spaces or punctuation: ・ and spaces do not tell two names apart."""
-    return re.sub(r"[\s\W_]+", "", folded)
-
-
 def _compact(text: str) -> str:
     """The folded text without spaces or punctuation, as the trigram index sees it."""
-    return _bare(fold(text))
+    return bare(fold(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +237,10 @@ class SearchIndex:
     def close(self) -> None:
         self._engine.dispose()
 
-    def _glossary_expansions(self) -> list[tuple[str, str]]:
-        """(abbreviation, full name) pairs, folded, from the glossary: Japanese and English names."""
-        pairs: list[tuple[str, str]] = []
+    def _glossary_expansions(self) -> list[tuple[str, str, tuple[str, str]]]:
+        """(abbreviation, full name, both without spaces or punctuation), folded, from the
+        glossary: Japanese and English names."""
+        pairs: list[tuple[str, str, tuple[str, str]]] = []
         for d in self.docs:
             if d.kind != "glossary":
                 continue
@@ -254,12 +250,12 @@ class SearchIndex:
             english = " ".join(re.findall(r"[a-z][a-z0-9 ,.&/'-]{3,}", rest)).strip()
             for name in (japanese, english):
                 if abbr and len(abbr) >= 2 and len(name) >= 2:
-                    pairs.append((abbr, name))
+                    pairs.append((abbr, name, (bare(abbr), bare(name))))
         return pairs
 
     def _trigram_scores(self, folded_query: str, scores: dict[int, float]) -> None:
         """Add FTS5's trigram BM25: every 3-character piece of the query, OR-ed."""
-        compact = _bare(folded_query)
+        compact = bare(folded_query)
         pieces = list(dict.fromkeys(compact[i : i + 3] for i in range(len(compact) - 2)))[:MAX_TRIGRAMS]
         if not pieces:
             return
@@ -277,10 +273,10 @@ class SearchIndex:
     def _expand(self, folded: str) -> list[tuple[str, float]]:
         """Extra (text, weight) to look for: glossary names/abbreviations and synonyms."""
         extra: list[tuple[str, float]] = []
-        whole = _bare(folded)
-        for abbr, name in self._expansions:
+        whole = bare(folded)
+        for abbr, name, bare_forms in self._expansions:
             # a query that is the term itself means the other form as much as the one typed
-            weight = 1.0 if whole in (_bare(abbr), _bare(name)) else EXPANSION_WEIGHT
+            weight = 1.0 if whole in bare_forms else EXPANSION_WEIGHT
             if abbr in folded and _whole_word(abbr, folded) and name not in folded:
                 extra.append((name, weight))
             elif name in folded and abbr not in folded:
@@ -362,7 +358,8 @@ class SearchIndex:
         marks.update({g: 1.0 for g in re.split(r"[\s\W_]+", folded) if g})
         asked = {w for w, _ in weighted}
         shown = matched[: max(0, limit)]
-        hits = [self._hit(d, score, marks, self._via(d.doc, set(typed), asked)) for score, d in shown]
+        typed_set = set(typed)
+        hits = [self._hit(d, score, marks, self._via(d.doc, typed_set, asked)) for score, d in shown]
         return Results(q, len(matched), hits, self._facets([d for _, d in matched]))
 
     def _rank(

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from functools import cache
 from importlib import resources
 
-from ebpm.search.analysis import fold
+from ebpm.search.analysis import bare, fold
 from ebpm.search.documents import SearchDoc
 
 
 def fingerprint(text: str) -> str:
     """A short hash of the element's folded text without spaces or punctuation."""
-    bare = re.sub(r"[\s\W_]+", "", fold(text))
-    return hashlib.sha1(bare.encode()).hexdigest()[:12]
+    return hashlib.sha1(bare(fold(text)).encode()).hexdigest()[:12]
 
 
 @cache
