@@ -8,7 +8,6 @@ year imported again with other values supersedes the stored row, which stays as 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from ebpm.budget.amounts import header_unit, parse_amount
-from ebpm.indicators.periods import PeriodError, parse_period
-from ebpm.sources.tabular import ReadError, RowErrors, read_table
+from ebpm.indicators.periods import current_fiscal_year, parse_fiscal_year
+from ebpm.sources.tabular import ReadError, RowErrors, header_key, read_table
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
 
@@ -49,7 +48,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_UNIT = 1_000_000  # review sheets state amounts in 百万円
 MAX_ERRORS = 20
-_UNIT_SUFFIX = re.compile(r"[（(][^）)]*[)）]|単位.*$")
 Progress = Callable[[int], None]
 
 
@@ -69,9 +67,7 @@ class BudgetImportResult:
     dry_run: bool = False
 
 
-def _key(header: str) -> str:
-    text = unicodedata.normalize("NFKC", header).strip().lstrip("\ufeff")
-    return _UNIT_SUFFIX.sub("", text).strip().lower().replace(" ", "")
+_key = header_key
 
 
 def parse_mapping(spec: str | None) -> dict[str, str]:
@@ -116,24 +112,6 @@ def map_header(
     return index, units, ignored
 
 
-def _fiscal_year(raw: str, today: date) -> int:
-    text = unicodedata.normalize("NFKC", raw).strip()
-    if re.fullmatch(r"\d{4}", text):
-        year = int(text)
-    else:
-        try:
-            period = parse_period(text)
-        except PeriodError as exc:
-            raise ValueError(str(exc)) from None
-        if not period.label.startswith("FY"):
-            raise ValueError(f"{raw!r} is not a fiscal year; write 2023, FY2023 or 令和5年度")
-        year = int(period.label[2:])
-    current = today.year if today.month >= 4 else today.year - 1
-    if not 1990 <= year <= current + 1:  # next year's budget request is the latest there can be
-        raise ValueError(f"fiscal year {year} is out of range (1990–{current + 1})")
-    return year
-
-
 def _check(cells: list[str], index: dict[str, int], units: dict[str, int], today: date) -> dict[str, Any]:
     def get(name: str) -> str:
         k = index.get(name)
@@ -145,7 +123,8 @@ def _check(cells: list[str], index: dict[str, int], units: dict[str, int], today
             raise ValueError(f"{name}: empty")
     row["project_id"] = unicodedata.normalize("NFKC", get("project_id"))
     try:
-        row["fiscal_year"] = _fiscal_year(get("fiscal_year"), today)
+        # next year's budget request is the latest there can be
+        row["fiscal_year"] = parse_fiscal_year(get("fiscal_year"), 1990, current_fiscal_year(today) + 1)
     except ValueError as exc:
         raise ValueError(f"fiscal_year: {exc}") from None
     for name in ("name", "ministry", "bureau", "purpose", "summary"):

@@ -116,3 +116,23 @@ def find_period(text: str) -> Period | None:
         return parse_period(m.group())
     except PeriodError:
         return None
+
+
+def current_fiscal_year(today: date) -> int:
+    """The fiscal year ``today`` falls in (April–March): 2024-03-31 is in FY2023."""
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def parse_fiscal_year(raw: str, earliest: int, latest: int) -> int:
+    """A fiscal year written 2023, FY2023, 2023年度 or 令和5年度, within [earliest, latest]."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+    else:
+        period = parse_period(text)
+        if not period.label.startswith("FY"):
+            raise PeriodError(f"{raw!r} is not a fiscal year; write 2023, FY2023 or 令和5年度")
+        year = int(period.label[2:])
+    if not earliest <= year <= latest:
+        raise PeriodError(f"fiscal year {year} is out of range ({earliest}–{latest})")
+    return year

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +32,18 @@ class RowErrors(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+_UNIT_SUFFIX = re.compile(r"[（(][^）)]*[)）]|単位.*$")
+
+
+def header_key(header: str) -> str:
+    """A column header reduced for matching: NFKC, no BOM, no unit suffix, lower case, no spaces.
+
+    ``当初予算額（百万円）`` and ``当初予算額`` are one key; the unit is read separately.
+    """
+    text = unicodedata.normalize("NFKC", header).strip().lstrip("\ufeff")
+    return _UNIT_SUFFIX.sub("", text).strip().lower().replace(" ", "")
 
 
 def detect_encoding(path: Path) -> str:
