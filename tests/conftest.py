@@ -67,3 +67,21 @@ def invoke(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Invoke:
         return runner.invoke(app, list(args), env=dict(env) if env else None)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def research_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A research store loaded with a small SAMPLE world (all four files); tests must not modify it."""
+    from ebpm.research.openalex import import_works
+    from ebpm.research.records import import_records
+    from ebpm.research.sample import generate
+    from ebpm.research.store import open_store
+
+    base = tmp_path_factory.mktemp("research")
+    files = generate(base / "sample", works=3000, seed=7)
+    path = base / "research.duckdb"
+    with open_store(path) as con:
+        import_works(con, files.works, label="SAMPLE test world", sample=True)
+        for kind, file in (("funding", files.funding), ("researchers", files.researchers), ("patents", files.patents)):
+            import_records(con, kind, file, label="SAMPLE test world", sample=True)
+    return path
