@@ -28,8 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ebpm.research.sample import generate
 from tests.peak_memory import run_measured
+
+from ebpm.research.sample import generate
 
 FIELDS = (
     "id, doi, type, publication_year, cited_by_count, counts_by_year, updated_date, primary_topic, "
@@ -93,12 +94,14 @@ def main() -> None:
                 python,
                 "-c",
                 f"import duckdb; con = duckdb.connect({str(folder / 'ref.duckdb')!r}); "
-                f"con.execute(\"CREATE TABLE w AS SELECT {FIELDS} FROM read_json({str(data)!r}, "
+                f'con.execute("CREATE TABLE w AS SELECT {FIELDS} FROM read_json({str(data)!r}, '
                 "format='newline_delimited', maximum_object_size=16777216)\"); "
                 "print(con.execute('SELECT count(*) FROM w').fetchone()[0])",
             ]
         )
-        ours = measure([ebpm, "research", "import", "openalex", str(data), "--research-db", str(folder / "r.duckdb")])
+        ours = measure(
+            [ebpm, "research", "import", "openalex", str(data), "--research-db", str(folder / "r.duckdb")]
+        )
         if f"{lines:,} lines" not in ours[2]:
             raise RuntimeError(f"unexpected import result: {ours[2][-800:]}")
         quarter = measure(
@@ -108,7 +111,9 @@ def main() -> None:
         timing = measure([python, "-c", TIMING, str(folder / "r.duckdb")])
         timings = json.loads(timing[2].rpartition("RESULT")[2])
 
-    print(f"research benchmark: {args.works:,} works ({lines:,} lines with duplicates), {size:.0f} MiB JSONL.gz")
+    print(
+        f"research benchmark: {args.works:,} works ({lines:,} lines with duplicates), {size:.0f} MiB JSONL.gz"
+    )
     print(f"(generating the files took {made:.0f} s and is not measured below)")
     print()
     print(f"{'import':52} {'seconds':>8} {'lines/s':>10} {'peak MiB':>9}")
@@ -119,8 +124,10 @@ def main() -> None:
     ):
         print(f"{label:52} {secs:8.1f} {n / secs:10,.0f} {peak:9.0f}")
     print()
-    print(f"import: {ours[0] / reference[0]:.2f}x the reference's time (goal: at most 3x); peak memory "
-          f"{ours[1]:.0f} MiB for {args.works:,} works, {quarter[1]:.0f} MiB for a quarter (goal: under 2,048)")  # fmt: skip
+    print(
+        f"import: {ours[0] / reference[0]:.2f}x the reference's time (goal: at most 3x); peak memory "
+        f"{ours[1]:.0f} MiB for {args.works:,} works, {quarter[1]:.0f} MiB for a quarter (goal: under 2,048)"
+    )
     print()
     print(f"{'indicators over all years':52} {'seconds':>8} {'groups':>10}")
     for label, (secs, groups) in timings.items():

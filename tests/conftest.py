@@ -82,6 +82,10 @@ def research_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = base / "research.duckdb"
     with open_store(path) as con:
         import_works(con, files.works, label="SAMPLE test world", sample=True)
-        for kind, file in (("funding", files.funding), ("researchers", files.researchers), ("patents", files.patents)):
+        for kind, file in (
+            ("funding", files.funding),
+            ("researchers", files.researchers),
+            ("patents", files.patents),
+        ):
             import_records(con, kind, file, label="SAMPLE test world", sample=True)
     return path

@@ -178,7 +178,7 @@ def test_inputs_outputs_trends_and_status(invoke: Invoke, research_db: Path) -> 
     trends = json.loads(invoke("research", "trends", "--by", "field", "--json", *db).stdout)
     assert trends["fields"] and trends["windows"]
     table = invoke("research", "trends", *db)
-    assert table.exit_code == 0 and "specialisation" in table.output
+    assert table.exit_code == 0 and "fastest-growing" in table.output
     patents = invoke("research", "trends", "--patents", *db)
     assert patents.exit_code == 0 and "patent families" in patents.output
     status = json.loads(invoke("research", "status", "--json", *db).stdout)

@@ -22,12 +22,26 @@ from ebpm.cli.common import DbOption, app, console, err, fail, load
 from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.export.tables import to_csv
 from ebpm.research import analytics, feed, funding_types
-from ebpm.research.engine import DuckDBEngine, Engine, EngineError, export_parquet, spark_over_store
+from ebpm.research.engine import (
+    DuckDBEngine,
+    Engine,
+    EngineError,
+    SparkEngine,
+    export_parquet,
+    spark_over_store,
+)
 from ebpm.research.methods import GROUPINGS, IO_GROUPINGS, Query
 from ebpm.research.openalex import import_works
 from ebpm.research.records import import_records
 from ebpm.research.staging import ImportSummary, ResearchImportError
-from ebpm.research.store import ResearchStoreError, datasets, is_sample, open_store, resolve_path
+from ebpm.research.store import (
+    ANALYTIC_TABLES,
+    ResearchStoreError,
+    datasets,
+    is_sample,
+    open_store,
+    resolve_path,
+)
 from ebpm.sources.tabular import ReadError
 
 research = typer.Typer(
@@ -553,15 +567,53 @@ def status_command(store: StoreOption = None, as_json: JsonOption = False) -> No
 @research.command("export-parquet")
 def export_parquet_command(
     directory: Annotated[Path, typer.Argument(help="Folder for one TABLE.parquet per table.")],
+    only: Annotated[
+        str | None,
+        typer.Option(help="Only these tables, e.g. funding,funding_types,researchers,patent_citations."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """The store's tables as Parquet: what `--engine spark --parquet DIR` reads."""
+    tables = tuple(t.strip() for t in only.split(",") if t.strip()) if only else ANALYTIC_TABLES
     try:
         with open_store(resolve_path(store), read_only=True) as con:
-            written = export_parquet(con, directory)
-    except ResearchStoreError as exc:
+            written = export_parquet(con, directory, tables)
+    except (ResearchStoreError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(f"wrote {len(written)} tables to {escape(str(directory))}/", highlight=False)
+
+
+@research.command("flatten-snapshot")
+def flatten_snapshot_command(
+    snapshot: Annotated[
+        str, typer.Argument(help="The snapshot's works: a folder, glob or s3a:// URL of JSONL(.gz).")
+    ],
+    output: Annotated[str, typer.Argument(help="Folder (or s3a:// URL) for the Parquet tables.")],
+    spark_master: MasterOption = "local[2]",
+) -> None:
+    """Flatten the OpenAlex snapshot into the store's tables as Parquet, with Spark (national scale)."""
+    from ebpm.research.snapshot import flatten
+
+    try:
+        engine = SparkEngine(None, spark_master)
+    except EngineError as exc:
+        raise fail(str(exc)) from None
+    try:
+        result = flatten(engine, snapshot, output, date.today().year)
+    except Exception as exc:  # Spark reports a missing path or bad schema as a Py4J error
+        raise fail(f"{snapshot}: Spark could not flatten it ({str(exc).splitlines()[0]})") from None
+    finally:
+        engine.stop()
+    for table, count in result["tables"].items():
+        console.print(f"  {table}: {count:,} rows", highlight=False)
+    for reason, count in result["left_out"].items():
+        if count:
+            console.print(f"  left out: {count:,} ({reason.replace('_', ' ')})", highlight=False)
+    console.print(
+        f"wrote {escape(output)}; add funding, researchers and patents with "
+        "`ebpm research export-parquet DIR --only funding,funding_types,researchers,patent_citations`",
+        highlight=False,
+    )
 
 
 types_app = typer.Typer(help="The funding-type code list.", no_args_is_help=True)

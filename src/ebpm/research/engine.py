@@ -10,7 +10,6 @@ module is engine-blind; CI runs the same indicators on both and compares them.
 from __future__ import annotations
 
 import decimal
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 import duckdb
 import sqlglot
 
-from ebpm.research.store import ANALYTIC_TABLES
+from ebpm.research.store import ANALYTIC_TABLES, TABLES
 
 Row = dict[str, Any]
 
@@ -58,18 +57,21 @@ def to_spark(sql: str) -> str:
 
 
 class SparkEngine:
-    """Spark SQL over the store's tables as Parquet (one ``TABLE.parquet`` each in a folder)."""
+    """Spark SQL over the store's tables as Parquet (one ``TABLE.parquet`` each in a folder).
+
+    A table missing from the folder is an empty one of the store's schema: a folder flattened from
+    the OpenAlex snapshot (``snapshot.py``) holds no funding until it is exported there.
+    """
 
     name = "spark"
 
-    def __init__(self, parquet_dir: str, master: str = "local[2]") -> None:
+    def __init__(self, parquet_dir: str | None, master: str = "local[2]") -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError:
             raise EngineError(
                 "--engine spark needs pyspark: install ebpm with the spark extra (pip install 'ebpm[spark]')"
             ) from None
-        os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
         try:
             self.spark = (
                 SparkSession.builder.master(master)
@@ -84,12 +86,21 @@ class SparkEngine:
         except Exception as exc:  # Py4J and Java raise many kinds when the JVM cannot start
             raise EngineError(f"Spark did not start ({exc}); Java 17 or newer must be installed") from None
         self.spark.sparkContext.setLogLevel("ERROR")
+        if parquet_dir is not None:
+            self.register(parquet_dir)
+
+    def register(self, parquet_dir: str) -> None:
+        from pyspark.errors import AnalysisException
+
         base = parquet_dir.rstrip("/")
         for table in ANALYTIC_TABLES:
             try:
-                self.spark.read.parquet(f"{base}/{table}.parquet").createOrReplaceTempView(table)
-            except Exception as exc:
-                raise EngineError(f"{base}/{table}.parquet cannot be read by Spark ({exc})") from None
+                frame = self.spark.read.parquet(f"{base}/{table}.parquet")
+            except AnalysisException as exc:
+                if "PATH_NOT_FOUND" not in str(exc):
+                    raise EngineError(f"{base}/{table}.parquet cannot be read by Spark ({exc})") from None
+                frame = self.spark.createDataFrame([], spark_schema(table))
+            frame.createOrReplaceTempView(table)
 
     def rows(self, sql: str) -> list[Row]:
         return [
@@ -100,11 +111,23 @@ class SparkEngine:
         self.spark.stop()
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:
-    """Every analytic table of the store as ``directory/TABLE.parquet`` (what Spark reads)."""
+def spark_schema(table: str) -> str:
+    """A store table's columns in Spark's DDL."""
+    return TABLES[table].replace("VARCHAR", "STRING").replace("INTEGER", "INT")
+
+
+def export_parquet(
+    con: duckdb.DuckDBPyConnection, directory: Path, tables: tuple[str, ...] = ANALYTIC_TABLES
+) -> list[Path]:
+    """Analytic tables of the store as ``directory/TABLE.parquet`` (what Spark reads)."""
+    unknown = [t for t in tables if t not in ANALYTIC_TABLES]
+    if unknown:
+        raise ValueError(
+            f"unknown table(s) {', '.join(unknown)}; the tables are {', '.join(ANALYTIC_TABLES)}"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for table in ANALYTIC_TABLES:
+    for table in tables:
         target = directory / f"{table}.parquet"
         # a path literal cannot be a prepared parameter in COPY; quote it as SQL does
         con.execute(f"COPY {table} TO '{str(target).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 _OPENALEX = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/(?:[a-z]+/)?)?([WAISFTPC]\d+)$", re.IGNORECASE)
+_LETTERS = frozenset("WAISFTPC")
 _OPENALEX_PATH = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/)?(fields|subfields|domains)/(\d+)$")
 _ROR = re.compile(r"^(?:https?://)?(?:www\.)?(?:ror\.org/)?(0[a-z0-9]{6}[0-9]{2})$", re.IGNORECASE)
 _ORCID = re.compile(
@@ -41,10 +42,17 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+_URL = "https://openalex.org/"
+
+
 def openalex_id(raw: object) -> str | None:
     """``https://openalex.org/W123`` → ``W123``; None for anything else."""
     if not isinstance(raw, str):
         return None
+    if raw.startswith(_URL):  # the form of nearly every id: a slice, not a regular expression
+        tail = raw[21:]
+        if tail[:1] in _LETTERS and tail[1:].isascii() and tail[1:].isdigit():
+            return tail
     m = _OPENALEX.match(raw.strip())
     return m.group(1).upper() if m else None
 

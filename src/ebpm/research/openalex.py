@@ -34,6 +34,7 @@ from ebpm.research.store import add_dataset
 from ebpm.sources.tabular import ReadError
 
 COUNTED_TYPES = ("article", "review")
+FLUSH_EVERY = 10_000  # works staged between batches handed to DuckDB
 MAX_CITES = 10_000_000  # more than the most cited paper ever: a typing or export error
 
 
@@ -133,6 +134,7 @@ class _Tables:
         )
         self.refs = Stage(con, "s_refs", "work_id VARCHAR, referenced_id VARCHAR, line INTEGER")
         self.institutions: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
+        self.seen: dict[str, str] = {}  # an institution's id as written → its short id
         self.stages = (self.works, self.cby, self.auth, self.ainst, self.actry, self.grants, self.refs)
 
     def flush(self) -> None:
@@ -176,7 +178,7 @@ class _Tables:
 
         for k, entry in enumerate(_list(rec.get("counts_by_year"), "counts_by_year")):
             e = _dict(entry, f"counts_by_year[{k}]")
-            self.cby.add(
+            self.cby.rows.append(
                 (
                     work_id,
                     _int(e.get("year"), f"counts_by_year[{k}].year", minimum=1000),
@@ -188,11 +190,11 @@ class _Tables:
             )
         authorships = _list(rec.get("authorships"), "authorships")
         for pos, a in enumerate(authorships):
-            self._authorship(work_id, pos, _dict(a, f"authorships[{pos}]"), line)
+            self._authorship(work_id, pos, a, line)
         for k, g in enumerate(_list(rec.get("grants"), "grants")):
             g = _dict(g, f"grants[{k}]")
             award = _str(g.get("award_id"), f"grants[{k}].award_id")
-            self.grants.add(
+            self.grants.rows.append(
                 (
                     work_id,
                     ids.openalex_id(g.get("funder")),
@@ -206,8 +208,8 @@ class _Tables:
             ref_id = ids.openalex_id(ref)
             if ref_id is None:
                 raise ValueError(f"referenced_works[{k}]: {ref!r} is not an OpenAlex work id")
-            self.refs.add((work_id, ref_id, line))
-        self.works.add(
+            self.refs.rows.append((work_id, ref_id, line))
+        self.works.rows.append(
             (
                 work_id,
                 ids.doi(rec.get("doi")),
@@ -225,41 +227,59 @@ class _Tables:
             )
         )
 
-    def _authorship(self, work_id: str, pos: int, a: dict[str, Any], line: int) -> None:
-        where = f"authorships[{pos}]"
-        author = _dict(a.get("author"), f"{where}.author")
+    def _authorship(self, work_id: str, pos: int, a: Any, line: int) -> None:
+        # the hot loop of the import (several authorships a work): names of fields at fault are
+        # only built when something is wrong, and an institution is checked once, when first seen
+        if not isinstance(a, dict):
+            raise ValueError(f"authorships[{pos}]: expected an object, got {type(a).__name__}")
+        author = _dict(a.get("author"), f"authorships[{pos}].author")
+        raw_insts = a.get("institutions") or ()
+        if not isinstance(raw_insts, (list, tuple)):
+            raise ValueError(f"authorships[{pos}].institutions: expected a list")
         insts: list[str] = []
         countries: set[str] = set()
-        for k, inst in enumerate(_list(a.get("institutions"), f"{where}.institutions")):
-            inst = _dict(inst, f"{where}.institutions[{k}]")
-            inst_id = ids.openalex_id(inst.get("id"))
-            if inst_id is None or not inst_id.startswith("I"):
-                raise ValueError(
-                    f"{where}.institutions[{k}].id: {inst.get('id')!r} is not an OpenAlex institution id"
-                )
-            country = _str(inst.get("country_code"), f"{where}.institutions[{k}].country_code")
+        for k, inst in enumerate(raw_insts):
+            raw_id = inst.get("id") if isinstance(inst, dict) else None
+            inst_id = self.seen.get(raw_id) if isinstance(raw_id, str) else None
+            if inst_id is None:
+                inst_id = self._institution(inst, f"authorships[{pos}].institutions[{k}]")
+                self.seen[str(raw_id)] = inst_id  # _institution accepted it: the id is text
             if inst_id not in insts:
                 insts.append(inst_id)
+            country = inst.get("country_code")
             if country:
+                if not isinstance(country, str):
+                    where = f"authorships[{pos}].institutions[{k}].country_code"
+                    raise ValueError(f"{where}: {country!r} is not text")
                 countries.add(country.upper())
-            self.institutions[inst_id] = (
-                ids.ror_id(inst.get("ror")),
-                _str(inst.get("display_name"), f"{where}.institutions[{k}].display_name"),
-                country.upper() if country else None,
-                _str(inst.get("type"), f"{where}.institutions[{k}].type"),
-            )
-        for k, c in enumerate(_list(a.get("countries"), f"{where}.countries")):
-            code = _str(c, f"{where}.countries[{k}]")
+        for code in a.get("countries") or ():
             if code:
+                if not isinstance(code, str):
+                    raise ValueError(f"authorships[{pos}].countries: {code!r} is not a country code")
                 countries.add(code.upper())
-        self.auth.add(
+        self.auth.rows.append(
             (work_id, pos, ids.openalex_id(author.get("id")), ids.orcid(author.get("orcid")), len(insts),
              len(countries), line)
         )  # fmt: skip
         for inst_id in insts:
-            self.ainst.add((work_id, pos, inst_id, line))
+            self.ainst.rows.append((work_id, pos, inst_id, line))
         for code in sorted(countries):
-            self.actry.add((work_id, pos, code, line))
+            self.actry.rows.append((work_id, pos, code, line))
+
+    def _institution(self, inst: Any, where: str) -> str:
+        """The short id of an institution seen for the first time, its details kept."""
+        inst = _dict(inst, where)
+        inst_id = ids.openalex_id(inst.get("id"))
+        if inst_id is None or not inst_id.startswith("I"):
+            raise ValueError(f"{where}.id: {inst.get('id')!r} is not an OpenAlex institution id")
+        country = _str(inst.get("country_code"), f"{where}.country_code")
+        self.institutions[inst_id] = (
+            ids.ror_id(inst.get("ror")),
+            _str(inst.get("display_name"), f"{where}.display_name"),
+            country.upper() if country else None,
+            _str(inst.get("type"), f"{where}.type"),
+        )
+        return inst_id
 
 
 def _iso_date(text: str) -> bool:
@@ -301,6 +321,8 @@ def import_works(
                     tables.add(rec, n)
                 except ValueError as exc:
                     errors.append(f"{name}: line {n}: {exc}")
+            if summary.records % FLUSH_EVERY == 0:
+                tables.flush()
             if len(errors) >= MAX_ERRORS:
                 errors.append(f"{name}: stopped after {MAX_ERRORS} errors")
                 break

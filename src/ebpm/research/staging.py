@@ -65,6 +65,7 @@ class Stage:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
         self.names = [c.split()[0] for c in columns.split(",")]
         self.types = [c.split()[1] for c in columns.split(",")]
+        self.struct = pa.struct([(n, _ARROW[t]) for n, t in zip(self.names, self.types, strict=True)])
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, row: tuple[Any, ...]) -> None:
@@ -75,9 +76,9 @@ class Stage:
     def flush(self) -> None:
         if not self.rows:
             return
-        columns = list(zip(*self.rows, strict=True))
-        arrays = [pa.array(col, type=_ARROW[t]) for col, t in zip(columns, self.types, strict=True)]
-        batch = pa.Table.from_arrays(arrays, names=self.names)
+        # one conversion of the whole batch as a struct array: far faster than a column at a time
+        rows = pa.array(self.rows, type=self.struct)
+        batch = pa.Table.from_batches([pa.RecordBatch.from_struct_array(rows)])
         self.con.register("_batch", batch)
         self.con.execute(f"INSERT INTO {self.name} SELECT * FROM _batch")
         self.con.unregister("_batch")
@@ -105,7 +106,8 @@ def merge_keyed(
     """
     keys = ", ".join(key)
     on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM t.{k}" for k in key)
-    same = " AND ".join(f"s.{v} IS NOT DISTINCT FROM t.{v}" for v in values)
+    # a record that is all key (a patent citation) is either stored or not
+    same = " AND ".join(f"s.{v} IS NOT DISTINCT FROM t.{v}" for v in values) or "TRUE"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _decision AS SELECT s.*, CASE WHEN NOT EXISTS "
         f"(SELECT 1 FROM {target} t WHERE {on}) THEN 'added' WHEN EXISTS "
@@ -130,9 +132,9 @@ def conflicts(
 ) -> list[str]:
     """Errors for keys given twice in one file with different values (naming both lines)."""
     keys = ", ".join(key)
-    vals = ", ".join(values)
+    vals = ", ".join(key + values)
     rows = con.execute(
-        f"SELECT {keys}, list(line ORDER BY line) FROM (SELECT DISTINCT ON ({keys}, {vals}) * FROM {stage}) "
+        f"SELECT {keys}, list(line ORDER BY line) FROM (SELECT DISTINCT ON ({vals}) * FROM {stage}) "
         f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY 1 LIMIT {MAX_ERRORS}"
     ).fetchall()
     errors = []
