@@ -15,17 +15,30 @@ from typing import Any
 import pytest
 
 from ebpm.research import analytics
-from ebpm.research.engine import DuckDBEngine, SparkEngine, spark_over_store
+from ebpm.research.engine import DuckDBEngine, SparkEngine, export_parquet
 from ebpm.research.methods import Query
+from ebpm.research.snapshot import flatten
 from ebpm.research.store import open_store
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17")
 
 
 @pytest.fixture(scope="module")
-def engines(research_db: Path) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
-    with open_store(research_db, read_only=True) as con, spark_over_store(con, "local[2]") as spark:
-        yield DuckDBEngine(con), spark
+def parquet(research_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("parquet")
+    with open_store(research_db, read_only=True) as con:
+        export_parquet(con, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def engines(research_db: Path, parquet: Path) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
+    spark = SparkEngine(str(parquet), "local[2]")
+    try:
+        with open_store(research_db, read_only=True) as con:
+            yield DuckDBEngine(con), spark
+    finally:
+        spark.stop()
 
 
 def same(a: Any, b: Any, path: str = "") -> None:
@@ -65,3 +78,26 @@ def test_inputs_outputs_trends_and_patents_are_identical(engines: tuple[DuckDBEn
     t = Query(2011, 2022, country="JP")
     same(analytics.trends(duck, "field", t), analytics.trends(spark, "field", t))
     same(analytics.patent_cited(duck, t), analytics.patent_cited(spark, t))
+
+
+def test_the_snapshot_flattened_by_spark_gives_what_the_import_gives(
+    engines: tuple[DuckDBEngine, SparkEngine], research_db: Path, parquet: Path, tmp_path: Path
+) -> None:
+    duck, spark = engines
+    works = research_db.parent / "sample" / "sample-works.jsonl.gz"
+    queries = [
+        ("institution", Query(2011, 2022, "fractional")),
+        ("country", Query(2016, 2020)),
+        ("field", Query(2020, 2022)),
+    ]
+    expected = [analytics.indicators(duck, by, q) for by, q in queries]
+    result = flatten(spark, str(works), str(tmp_path / "flat"), 2026)
+    stored = duck.rows("SELECT count(*) AS n FROM works")[0]["n"]
+    assert result["tables"]["works"] == stored
+    assert result["left_out"]["older_duplicates"] > 0
+    spark.register(str(tmp_path / "flat"))
+    try:
+        for (by, q), want in zip(queries, expected, strict=True):
+            same(want, analytics.indicators(spark, by, q))
+    finally:
+        spark.register(str(parquet))

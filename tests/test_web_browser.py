@@ -1,8 +1,9 @@
 """The dashboard in a real browser: Playwright drives Debian's Chromium against a real HTTP server.
 
 The flow is a user's first visit: home, a section, a measure and its source lines, a search
-narrowed by a facet, a ministry page. Every page must load without a console error and
-without a request to another host. Screenshots go to test-artifacts/screenshots/.
+narrowed by a facet, a ministry page; then the research pages (a table sorted by a click, a
+filter changed). Every page must load without a console error and without a request to another
+host. Screenshots go to test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def base_url(ingested_kb: Path) -> Iterator[str]:
+def base_url(ingested_kb: Path, research_db: Path) -> Iterator[str]:
     """The app served by uvicorn on a free port of 127.0.0.1, in a thread."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -44,7 +45,8 @@ def base_url(ingested_kb: Path) -> Iterator[str]:
     service = BudgetService(knowledge_base.read(ingested_kb), open_store(store))
     import_projects(service.store, BUDGET_SAMPLE)  # the budget pages need projects to show
     service.recompute()
-    server = uvicorn.Server(uvicorn.Config(create_app(ingested_kb, store), log_level="warning"))
+    app = create_app(ingested_kb, store, research_db=research_db)  # the research pages need a store
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -151,7 +153,7 @@ def test_user_flow(browser: Browser, base_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/sections/2.2.1", "/measures/2.1.1.1.m1", "/search?q=ＡＩ", "/indicators"]
+    "path", ["/", "/sections/2.2.1", "/measures/2.1.1.1.m1", "/search?q=ＡＩ", "/indicators", "/research"]
 )
 def test_pages_fit_a_phone(browser: Browser, base_url: str, path: str) -> None:
     w = open_page(browser, base_url, PHONE)
@@ -187,6 +189,55 @@ def test_budget_treemap(browser: Browser, base_url: str) -> None:
     w.check()
 
 
+def _column(page: Page, n: int) -> list[float]:
+    """The sort values of the institutions table's ``n``-th column (1-based), blanks left out."""
+    values = page.locator(f"#institutions tbody tr > :nth-child({n})").evaluate_all(
+        "cells => cells.map(c => c.getAttribute('data-value'))"
+    )
+    return [float(v) for v in values if v]
+
+
+def test_research_flow(browser: Browser, base_url: str) -> None:
+    """From the nav to the institutions table, sorted by a click and filtered, then the other
+    two research pages, each with its charts drawn and the SAMPLE banner shown."""
+    w = open_page(browser, base_url, DESKTOP)
+    page = w.page
+    page.goto(base_url + "/")
+    page.get_by_role("link", name=re.compile("研究分析")).click()
+    expect(page.locator("h1")).to_contain_text("機関の比較")
+    expect(page.locator(".sample-banner")).to_contain_text("SAMPLE（合成データ）")
+    page.wait_for_function("document.querySelector('#chart-scatter').chart !== undefined")
+
+    mncs = page.locator("#institutions thead button[data-key=mncs]")
+    mncs.click()  # numbers sort largest first
+    expect(page.locator("#institutions th[aria-sort=descending]")).to_contain_text("MNCS")
+    assert _column(page, 8) == sorted(_column(page, 8), reverse=True)
+    mncs.click()
+    expect(page.locator("#institutions th[aria-sort=ascending]")).to_contain_text("MNCS")
+    assert _column(page, 8) == sorted(_column(page, 8))
+    page.get_by_label(re.compile("連結されたTop10%論文数")).check()
+    w.shot("09-research")
+
+    page.get_by_label("機関の種類 (institution type)").select_option("education")
+    page.get_by_role("button", name="表示 (apply)").click()
+    expect(page).to_have_url(re.compile(r"type=education"))
+    types = page.locator("#institutions tbody tr > :nth-child(2)").all_inner_texts()
+    assert types and set(types) == {"大学等 (education)"}
+
+    page.get_by_role("link", name="分野の動向 (trends)").click()
+    expect(page.locator("h1")).to_contain_text("分野別の動向")
+    page.wait_for_function("document.querySelector('#chart-share').chart !== undefined")
+    page.wait_for_function("document.querySelector('#chart-specialisation').chart !== undefined")
+    w.shot("10-research-trends")
+
+    page.get_by_role("link", name="性別・キャリア段階 (breakdowns)").click()
+    expect(page.locator("h1")).to_contain_text("性別・キャリア段階")
+    page.wait_for_function("document.querySelector('#chart-career_stage-per-oku').chart !== undefined")
+    expect(page.locator(".sample-banner")).to_be_visible()
+    w.shot("11-research-breakdowns")
+    w.check()
+
+
 def test_glossary_tooltip(browser: Browser, base_url: str) -> None:
     w = open_page(browser, base_url, DESKTOP)
     w.page.goto(base_url + "/sections/2.1.1")
@@ -211,6 +262,9 @@ A11Y_PAGES = [
     "/budget",
     "/budget/projects/SAMPLE-24-05",
     "/budget/items/2.4.3",
+    "/research",
+    "/research/trends",
+    "/research/breakdowns",
 ]
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from ebpm.research.openalex import import_works
+from ebpm.research.records import import_records
+from ebpm.research.sample import generate
+from ebpm.research.store import open_store
 from ebpm.services.ingest import ingest
 from ebpm.web.app import create_app
 
@@ -17,8 +21,26 @@ from ebpm.web.app import create_app
 _folder = tempfile.TemporaryDirectory(prefix="ebpm-schemathesis-")
 _db = Path(_folder.name) / "kb.sqlite"
 ingest(None, _db)
+
+
+def _research_store(folder: Path) -> Path:
+    """A small SAMPLE research store, built as the ``research_db`` fixture builds its own (which
+    cannot be used here: the app is made at collection), so the /api/research routes answer.
+    Patent citations are left out: the patents route has the same shape with none loaded."""
+    files = generate(folder / "sample", works=600, seed=7)
+    path = folder / "research.duckdb"
+    with open_store(path) as con:
+        import_works(con, files.works, label="SAMPLE schemathesis", sample=True)
+        for kind, file in (("funding", files.funding), ("researchers", files.researchers)):
+            import_records(con, kind, file, label="SAMPLE schemathesis", sample=True)
+    return path
+
+
 schema = schemathesis.openapi.from_asgi(
-    "/api/openapi.json", create_app(_db, Path(_folder.name) / "monitoring.sqlite")
+    "/api/openapi.json",
+    create_app(
+        _db, Path(_folder.name) / "monitoring.sqlite", research_db=_research_store(Path(_folder.name))
+    ),
 )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ebpm.cli.common import DbOption, app, console, fail
+from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError
 from ebpm.services.knowledge import Knowledge
 from ebpm.store import knowledge_base
@@ -31,6 +32,14 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    research_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--research-db",
+            help="Research store for /research (default: $EBPM_RESEARCH_DB, else ./ebpm-research.duckdb).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard (Japanese first) and the read-only REST API under /api/."""
     import uvicorn
@@ -48,7 +57,8 @@ def serve_command(
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
     try:
-        app_ = create_app(path.resolve(), monitoring_db)
+        # a missing research store is no reason not to serve: its pages say how to load one
+        app_ = create_app(path.resolve(), monitoring_db, research_db=research_path(research_db).resolve())
     except MonitoringStoreError as exc:
         sock.close()
         raise fail(str(exc)) from None

@@ -248,7 +248,7 @@ def trends(engine: Engine, by: str, q: Query, width: int = 3, top: int = 10) -> 
         )
     fields.sort(key=lambda f: (-(f["specialisation"] or 0), str(f["id"])))
     growing = sorted(
-        (f for f in fields if f["growth"] is not None and f["p_first"] >= 5),
+        (f for f in fields if f["growth"] is not None and f["growth"] > 0 and f["p_first"] >= 5),
         key=lambda f: (-f["growth"], str(f["id"])),
     )[:top]
     falling = sorted(

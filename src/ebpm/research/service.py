@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ebpm.research import analytics
+from ebpm.research import analytics, funding_types
 from ebpm.research.engine import DuckDBEngine, Engine
 from ebpm.research.methods import Query
 from ebpm.research.store import datasets, is_sample, open_store
@@ -63,6 +63,9 @@ class ResearchService:
             return {
                 "sample": is_sample(e.con),
                 "years": list(span) if span else None,
+                "funding_types": [
+                    {"id": t.code, "name": t.name_ja, "name_en": t.name_en} for t in funding_types.load(e.con)
+                ],
                 "datasets": [
                     {
                         "id": d.dataset_id,

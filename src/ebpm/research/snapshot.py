@@ -32,8 +32,10 @@ SCHEMA = (
     "referenced_works ARRAY<STRING>"
 )
 # full-width ASCII → ASCII, for award numbers (Spark SQL has no NFKC)
-_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
-_HALF = "".join(chr(c) for c in range(0x21, 0x7F))
+# (the quote and the backslash are left out: they would end the SQL literal, and no award has them)
+_PAIRS = [(chr(c + 0xFEE0), chr(c)) for c in range(0x21, 0x7F) if chr(c) not in "'\\"]
+_FULL = "".join(full for full, _ in _PAIRS)
+_HALF = "".join(half for _, half in _PAIRS)
 
 
 def _short(column: str) -> str:

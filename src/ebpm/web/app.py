@@ -21,12 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebpm import __version__
+from ebpm.research.service import ResearchService
+from ebpm.research.store import ResearchStoreError
+from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError, QueryError
 from ebpm.services.browse import NotFoundError
 from ebpm.services.knowledge import KnowledgeCache
 from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
-from ebpm.web import api, pages
+from ebpm.web import api, pages, research_api, research_pages
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
 
@@ -87,10 +90,13 @@ def _error(request: Request, status: int, message: Any, headers: Mapping[str, st
     )
 
 
-def create_app(db: Path, monitoring_db: Path | None = None, api_token: str | None = None) -> FastAPI:
-    """The app serving the knowledge base at ``db`` (reloaded when a re-ingest replaces it) and the
-    monitoring store (``$EBPM_MONITORING_DB`` by default). Writes need ``api_token`` (default
-    ``$EBPM_API_TOKEN``) as a bearer token; without one, the app is read-only."""
+def create_app(
+    db: Path, monitoring_db: Path | None = None, api_token: str | None = None, research_db: Path | None = None
+) -> FastAPI:
+    """The app serving the knowledge base at ``db`` (reloaded when a re-ingest replaces it), the
+    monitoring store (``$EBPM_MONITORING_DB`` by default) and the research store (``$EBPM_RESEARCH_DB``
+    by default; without one the research pages say how to load it). Writes need ``api_token``
+    (default ``$EBPM_API_TOKEN``) as a bearer token; without one, the app is read-only."""
     app = FastAPI(
         title="ebpm API",
         version=__version__,
@@ -107,11 +113,14 @@ def create_app(db: Path, monitoring_db: Path | None = None, api_token: str | Non
     app.state.cache = KnowledgeCache(db)
     app.state.page_cache = PageCache()
     app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
+    app.state.research = ResearchService(research_path(research_db))
     app.state.api_token = api_token if api_token is not None else os.environ.get("EBPM_API_TOKEN", "")
     app.add_middleware(HeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(research_api.router)
+    app.include_router(research_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -139,6 +148,11 @@ def create_app(db: Path, monitoring_db: Path | None = None, api_token: str | Non
     @app.exception_handler(KnowledgeBaseError)
     @app.exception_handler(IndexMissingError)
     async def no_knowledge(request: Request, exc: Exception) -> Response:
+        return _error(request, 503, str(exc))
+
+    @app.exception_handler(ResearchStoreError)
+    async def research_unreadable(request: Request, exc: ResearchStoreError) -> Response:
+        # a missing store is caught before (a 404); this one exists but is locked or not a store
         return _error(request, 503, str(exc))
 
     @app.exception_handler(Exception)

@@ -13,7 +13,9 @@ from pydantic import BeforeValidator
 from ebpm.budget.service import BudgetService
 from ebpm.budget.views import BudgetViews
 from ebpm.indicators.monitor import Monitor
+from ebpm.research.service import ResearchService
 from ebpm.services.knowledge import Knowledge
+from ebpm.web.research_views import NO_STORE
 
 
 def get_knowledge(request: Request) -> Knowledge:
@@ -73,3 +75,14 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def get_research(request: Request) -> ResearchService:
+    """The research analytics; without a store, a 404 that says how to load one (never a 500)."""
+    service: ResearchService = request.app.state.research
+    if not service.available():
+        raise HTTPException(404, NO_STORE)
+    return service
+
+
+ResearchDep = Annotated[ResearchService, Depends(get_research)]

@@ -4,3 +4,4 @@ from ebpm.web.models.budget import *  # noqa: F403
 from ebpm.web.models.common import *  # noqa: F403
 from ebpm.web.models.graph import *  # noqa: F403
 from ebpm.web.models.indicators import *  # noqa: F403
+from ebpm.web.models.research import *  # noqa: F403
