@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from ebpm.services.ingest import ingest
 from ebpm.store import knowledge_base
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.peak_memory import run_measured
+from tests.peak_memory import measure
 
 
 def make_file(kb: Path, path: Path, rows: int) -> None:
@@ -38,16 +37,6 @@ def make_file(kb: Path, path: Path, rows: int) -> None:
             s = series[n % len(series)]
             day = start + timedelta(days=n // len(series))
             fh.write(f"{s.id},{day.isoformat()},{(n % 997) * 0.37 + 1:.2f},{s.unit or ''},benchmark,\n")
-
-
-def measure(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MiB) of a command, in a process of its own."""
-    started = time.perf_counter()
-    code, output, peak = run_measured(args)
-    elapsed = time.perf_counter() - started
-    if code != 0:
-        raise RuntimeError(f"{args[0]} failed:\n{output[-2000:]}")
-    return elapsed, peak, output
 
 
 def main() -> None:

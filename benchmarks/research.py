@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.peak_memory import run_measured
+from tests.peak_memory import measure
 
 from ebpm.research.sample import generate
 
@@ -57,16 +57,6 @@ with open_store(Path(sys.argv[1]), read_only=True) as con:
             out[f"indicators by {by}, {counting}"] = (time.perf_counter() - t, groups)
 print("RESULT" + json.dumps(out))
 """
-
-
-def measure(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds and peak RSS (MiB) of a command, in a process of its own."""
-    started = time.perf_counter()
-    code, output, peak = run_measured(args)
-    elapsed = time.perf_counter() - started
-    if code != 0:
-        raise RuntimeError(f"{args[0]} failed:\n{output[-2000:]}")
-    return elapsed, peak, output
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 LAUNCHER = (
     "import os, subprocess, sys\n"
@@ -27,3 +28,13 @@ def run_measured(args: list[str]) -> tuple[int, str, float]:
     output, _, tail = done.stdout.decode().rpartition("PEAK_KIB")
     kib, code = tail.split()
     return int(code), output, int(kib) / 1024
+
+
+def measure(args: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MiB) and output of a command that must succeed."""
+    started = time.perf_counter()
+    code, output, peak = run_measured(args)
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{output[-2000:]}")
+    return elapsed, peak, output

@@ -249,3 +249,31 @@ def test_trends_specialisation_and_shares(tmp_path: Path) -> None:
     assert fields["17"]["share_last"] == pytest.approx(0.5)
     # Top10% in a cell of 4: k = 0.4, all on the most cited (US in both cells)
     assert fields["17"]["top10_share_last"] == 0.0
+
+
+def test_worker_processes_give_what_one_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file is checked by worker processes (spawned); the store must not differ."""
+    from ebpm.research import openalex
+    from tests.research_helpers import write_jsonl
+
+    records = [
+        work(n, n % 7, authors=[[("I1", "JP"), ("I2", "US")], []], grants=["JP1"]) for n in range(1, 12_001)
+    ]
+    records.append(work(5, 99, updated="2020-01-01"))  # an older duplicate, in another chunk
+    source = write_jsonl(tmp_path / "w.jsonl", records)
+    contents = {}
+    for count in ("1", "2"):
+        monkeypatch.setenv("EBPM_IMPORT_WORKERS", count)
+        monkeypatch.setattr(openalex, "PARALLEL_FROM", 0)
+        with open_store(tmp_path / f"{count}.duckdb") as con:
+            summary = import_works(con, source)
+            contents[count] = (
+                summary.as_dict() | {"file": "", "dataset_id": None},
+                con.execute("SELECT * FROM works ORDER BY work_id").fetchall(),
+                con.execute("SELECT * FROM authorship_institutions ORDER BY ALL").fetchall(),
+                con.execute("SELECT * FROM institutions ORDER BY ALL").fetchall(),
+            )
+    assert contents["1"] == contents["2"]
+    assert contents["1"][0]["added"] == 12_000 and contents["1"][0]["duplicates"] == 1

@@ -75,9 +75,15 @@ def ror_id(raw: object) -> str | None:
     return m.group(1).lower() if m else None
 
 
+_ORCID_URL = "https://orcid.org/"
+
+
 def orcid(raw: object) -> str | None:
     if not isinstance(raw, str):
         return None
+    if raw.startswith(_ORCID_URL) and len(raw) == 37 and raw[18:].isascii():  # OpenAlex's form
+        m = _ORCID.match(raw[18:])
+        return m.group(1).upper() if m else None
     m = _ORCID.match(nfkc(raw))
     return m.group(1).upper() if m else None
 

@@ -203,15 +203,12 @@ def assignment(by: str, q: Query) -> tuple[str, str]:
     if by == "country":
         return "", f"assign AS ({_share('authorship_countries', 'country_code', 'n_ctry', q)})"
     if by in ("field", "subfield"):
-        if q.country is None:
-            return "", f"assign AS (SELECT work_id, {by}_id AS gid, {ONE} AS wt FROM metrics)"
-        scope = _share(
-            "authorship_countries", "country_code", "n_ctry", q, f"WHERE x.country_code = '{q.country}'"
-        )
+        # a work weighs what the country's authorships give it (0: the country has no share)
+        scope_cte, scope_join, wt = _scope(q)
         return (
-            f"scope AS ({scope}),",
-            f"assign AS (SELECT m.work_id, m.{by}_id AS gid, s.wt FROM metrics m "
-            f"JOIN scope s ON s.work_id = m.work_id)",
+            scope_cte,
+            f"assign AS (SELECT m.work_id, m.{by}_id AS gid, {wt} AS wt FROM metrics m {scope_join}"
+            + (" WHERE s.work_id IS NOT NULL)" if q.country else ")"),
         )
     if by in ("gender", "career_stage"):
         expr = "x.gender" if by == "gender" else stage_expr("x.career_stage", "x.birth_year", "w.pub_year")
@@ -273,20 +270,20 @@ def weights_sql(q: Query) -> str:
 SELECT work_id, field_id, pub_year, cites, w10, w1, ncs, is_intl FROM metrics"""
 
 
+def _scope(q: Query) -> tuple[str, str, str]:
+    """A CTE, a join and a weight expression: each work's weight for the query's country under
+    its counting (1 for every work when the query names no country)."""
+    if q.country is None:
+        return "", "", ONE
+    where = f"WHERE x.country_code = '{q.country}'"
+    scope = _share("authorship_countries", "country_code", "n_ctry", q, where)
+    return f"scope AS ({scope}),", "LEFT JOIN scope s ON s.work_id = m.work_id", f"COALESCE(s.wt, {ZERO})"
+
+
 def windows_sql(by: str, q: Query, windows: list[tuple[int, int]]) -> str:
     """World and scope papers and Top10% weights per (window, field or subfield)."""
     values = ", ".join(f"({a}, {b})" for a, b in windows)
-    if q.country is None:
-        scope_cte, scope_join, wt = "", "", ONE
-    else:
-        scope = _share(
-            "authorship_countries", "country_code", "n_ctry", q, f"WHERE x.country_code = '{q.country}'"
-        )
-        scope_cte, scope_join, wt = (
-            f"scope AS ({scope}),",
-            "LEFT JOIN scope s ON s.work_id = m.work_id",
-            f"COALESCE(s.wt, {ZERO})",
-        )
+    scope_cte, scope_join, wt = _scope(q)
     return f"""WITH {metrics(q)},
 {scope_cte}
 wins AS (SELECT * FROM (VALUES {values}) AS v(w_start, w_end))
@@ -298,18 +295,8 @@ GROUP BY v.w_start, v.w_end, m.{by}_id"""
 
 def patent_sql(q: Query) -> str:
     """Per field: world and scope papers, and those cited by at least one patent family."""
-    if q.country is None:
-        scope_cte, scope_join, wt = "", "", ONE
-    else:
-        whole = Query(q.first_year, q.last_year, "whole", q.country)
-        scope = _share(
-            "authorship_countries", "country_code", "n_ctry", whole, f"WHERE x.country_code = '{q.country}'"
-        )
-        scope_cte, scope_join, wt = (
-            f"scope AS ({scope}),",
-            "LEFT JOIN scope s ON s.work_id = m.work_id",
-            f"COALESCE(s.wt, {ZERO})",
-        )
+    # the strategy counts patent-cited papers whole (整数カウント), whatever the query says
+    scope_cte, scope_join, wt = _scope(Query(q.first_year, q.last_year, "whole", q.country))
     return f"""WITH {metrics(q)},
 {scope_cte}
 cited_keys AS (

@@ -56,33 +56,51 @@ class ImportSummary:
         }
 
 
+class Rows:
+    """Rows of one table collected as tuples and handed over as one Arrow table.
+
+    Pure Python and Arrow, no database: worker processes fill these and send the tables back.
+    """
+
+    def __init__(self, columns: str) -> None:
+        self.columns = columns
+        self.names = [c.split()[0] for c in columns.split(",")]
+        types = [c.split()[1] for c in columns.split(",")]
+        self.struct = pa.struct([(n, _ARROW[t]) for n, t in zip(self.names, types, strict=True)])
+        self.rows: list[tuple[Any, ...]] = []
+
+    def take(self) -> pa.Table | None:
+        """The rows so far as an Arrow table (None when there are none); the list starts again."""
+        if not self.rows:
+            return None
+        # one conversion of the whole batch as a struct array: far faster than a column at a time
+        array = pa.array(self.rows, type=self.struct)
+        self.rows = []
+        return pa.Table.from_batches([pa.RecordBatch.from_struct_array(array)])
+
+
 class Stage:
-    """A temporary table filled in column batches: ``add`` a row, ``flush`` at the end."""
+    """A temporary table filled with Arrow tables, or row by row (``add``, then ``flush``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str, columns: str) -> None:
         self.con = con
         self.name = name
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
-        self.names = [c.split()[0] for c in columns.split(",")]
-        self.types = [c.split()[1] for c in columns.split(",")]
-        self.struct = pa.struct([(n, _ARROW[t]) for n, t in zip(self.names, self.types, strict=True)])
-        self.rows: list[tuple[Any, ...]] = []
+        self.pending = Rows(columns)
 
     def add(self, row: tuple[Any, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= BATCH:
+        self.pending.rows.append(row)
+        if len(self.pending.rows) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.rows:
-            return
-        # one conversion of the whole batch as a struct array: far faster than a column at a time
-        rows = pa.array(self.rows, type=self.struct)
-        batch = pa.Table.from_batches([pa.RecordBatch.from_struct_array(rows)])
-        self.con.register("_batch", batch)
-        self.con.execute(f"INSERT INTO {self.name} SELECT * FROM _batch")
-        self.con.unregister("_batch")
-        self.rows = []
+        table = self.pending.take()
+        if table is not None:
+            self.insert(table)
+
+    def insert(self, table: pa.Table) -> None:
+        # through a relation: a registered view keeps memory that the memory limit does not bound
+        self.con.from_arrow(table).insert_into(self.name)
 
 
 _ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
