@@ -16,7 +16,7 @@ import pytest
 
 from ebpm.research import analytics
 from ebpm.research.engine import DuckDBEngine, SparkEngine, export_parquet
-from ebpm.research.methods import Query
+from ebpm.research.methods import Query, work_metrics_sql
 from ebpm.research.snapshot import flatten
 from ebpm.research.store import open_store
 
@@ -69,6 +69,16 @@ def test_indicators_are_identical(engines: tuple[DuckDBEngine, SparkEngine], by:
     expected = analytics.indicators(duck, by, q)
     assert expected["items"], "the test world must give groups"
     same(expected, analytics.indicators(spark, by, q))
+
+
+def test_work_metrics_computed_by_spark_are_duckdbs(engines: tuple[DuckDBEngine, SparkEngine]) -> None:
+    """The weights themselves (stored by the import) computed again by Spark from the same tables."""
+    duck, spark = engines
+    order = "ORDER BY work_id"
+    expected = duck.rows(f"SELECT * FROM work_metrics {order}")
+    computed = spark.rows(f"SELECT * FROM ({work_metrics_sql()}) {order}")
+    assert len(expected) > 1000
+    same(expected, computed)
 
 
 def test_inputs_outputs_trends_and_patents_are_identical(engines: tuple[DuckDBEngine, SparkEngine]) -> None:

@@ -84,13 +84,18 @@ class Query:
             raise ValueError("researcher window: give 0 to 20 years")
 
 
-def metrics(q: Query) -> str:
-    """CTEs ending in ``metrics``: one row per counted work of the window, with its weights."""
-    return f"""
+def work_metrics_sql() -> str:
+    """Every counted work with its cell's Top10%/Top1% weights, normalised citations and
+    co-authorship: the ``work_metrics`` table, computed after every import of works.
+
+    A cell is a field and a year, so a window of years holds whole cells: the weights of a work
+    do not depend on the window asked for, and are computed once, not at every question.
+    """
+    return f"""WITH
 counted AS (
   SELECT work_id, field_id, field_name, subfield_id, subfield_name, pub_year, n_auth,
          CAST(cites AS DOUBLE) AS cites
-  FROM works WHERE excluded IS NULL AND pub_year BETWEEN {q.first_year} AND {q.last_year}
+  FROM works WHERE excluded IS NULL
 ),
 ranked AS (
   SELECT c.*,
@@ -134,7 +139,16 @@ metrics AS (
   JOIN cut k ON r.field_id = k.field_id AND r.pub_year = k.pub_year
   JOIN tally t ON r.field_id = t.field_id AND r.pub_year = t.pub_year
   LEFT JOIN intl i ON r.work_id = i.work_id
-)"""
+)
+SELECT work_id, field_id, field_name, subfield_id, subfield_name, pub_year, n_auth, cites,
+  w10, w1, ncs, is_intl
+FROM metrics"""
+
+
+def metrics(q: Query) -> str:
+    """The ``metrics`` CTE: the counted works of the query's window with their weights."""
+    return f"""
+metrics AS (SELECT * FROM work_metrics WHERE pub_year BETWEEN {q.first_year} AND {q.last_year})"""
 
 
 def _share(table: str, column: str, count: str, q: Query, where: str = "") -> str:

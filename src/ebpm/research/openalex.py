@@ -27,6 +27,7 @@ import orjson
 import pyarrow as pa
 
 from ebpm.research import identifiers as ids
+from ebpm.research.methods import work_metrics_sql
 from ebpm.research.staging import (
     MAX_ERRORS,
     ImportSummary,
@@ -427,6 +428,10 @@ def import_works(
         if errors:
             raise ResearchImportError(errors)
         _apply(con, institutions, summary)
+        if not dry_run and summary.added + summary.replaced:
+            # every cell a new work joins changes its weights: recompute them all, once
+            con.execute("DELETE FROM work_metrics")
+            con.execute(f"INSERT INTO work_metrics {work_metrics_sql()}")
         if not dry_run and summary.added + summary.replaced:
             summary.dataset_id = add_dataset(
                 con, "openalex", label or name, str(path), sha256(path), summary.records,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ebpm.research.engine import SparkEngine
+from ebpm.research.engine import SparkEngine, to_spark
+from ebpm.research.methods import work_metrics_sql
 
 SCHEMA = (
     "id STRING, doi STRING, type STRING, publication_year BIGINT, cited_by_count BIGINT, "
@@ -128,4 +129,9 @@ def flatten(engine: SparkEngine, snapshot: str, output: str, this_year: int) -> 
         frame = spark.sql(sql)
         frame.write.mode("overwrite").parquet(f"{base}/{table}.parquet")
         counts[table] = spark.read.parquet(f"{base}/{table}.parquet").count()
+    # the weights of every work, by the same SQL as the one-machine import
+    engine.register(base)
+    spark.sql(to_spark(work_metrics_sql())).write.mode("overwrite").parquet(f"{base}/work_metrics.parquet")
+    counts["work_metrics"] = spark.read.parquet(f"{base}/work_metrics.parquet").count()
+    engine.register(base)
     return {"tables": counts, "left_out": {k: int(v or 0) for k, v in bad.asDict().items()}}

@@ -31,6 +31,11 @@ TABLES: dict[str, str] = {
         "field_name VARCHAR, subfield_id VARCHAR, subfield_name VARCHAR, cites BIGINT, "
         "updated_date VARCHAR, n_auth INTEGER, excluded VARCHAR, dataset_id INTEGER"
     ),
+    # derived from works and authorship_countries after every import of works (methods.work_metrics_sql)
+    "work_metrics": (
+        "work_id VARCHAR, field_id VARCHAR, field_name VARCHAR, subfield_id VARCHAR, subfield_name VARCHAR, "
+        "pub_year INTEGER, n_auth INTEGER, cites DOUBLE, w10 DOUBLE, w1 DOUBLE, ncs DOUBLE, is_intl DOUBLE"
+    ),
     "citations_by_year": "work_id VARCHAR, cite_year INTEGER, cites BIGINT",
     "authorships": (
         "work_id VARCHAR, pos INTEGER, author_id VARCHAR, orcid VARCHAR, n_inst INTEGER, n_ctry INTEGER"
