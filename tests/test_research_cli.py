@@ -244,3 +244,15 @@ def test_feed_indicators_writes_the_strategy_series(
     assert computed and all(0 < r["value"] < 100 for r in computed)
     again = invoke("research", "feed-indicators", *args)
     assert " 0 added, 0 revised" in again.output
+
+
+def test_a_store_of_another_schema_or_not_a_store_is_a_clear_error(invoke: Invoke, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.close()
+    old = invoke("research", "status", "--research-db", "old.duckdb")
+    assert old.exit_code == 1 and "schema 1 is not" in old.output
+    (tmp_path / "text.duckdb").write_text("not a database", encoding="utf-8")
+    other = invoke("research", "indicators", "--research-db", "text.duckdb")
+    assert other.exit_code == 1 and "text.duckdb" in other.output and "Traceback" not in other.output

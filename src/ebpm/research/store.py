@@ -18,7 +18,7 @@ import duckdb
 
 ENV = "EBPM_RESEARCH_DB"
 DEFAULT = "ebpm-research.duckdb"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: work_metrics
 
 # table → column definitions; the analytics read these tables and nothing else
 TABLES: dict[str, str] = {
@@ -112,22 +112,36 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _create(con: duckdb.DuckDBPyConnection) -> None:
+def _check_version(path: Path, con: duckdb.DuckDBPyConnection) -> bool:
+    """True for a store of this schema, False for a new file; an error for any other file."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        return False
+    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if version is None:
+        return False
+    if version[0] != SCHEMA_VERSION:
+        raise ResearchStoreError(
+            f"{path}: research store schema {version[0]} is not {SCHEMA_VERSION}; "
+            "import the data into a new file"
+        )
+    return True
+
+
+def _create(path: Path, con: duckdb.DuckDBPyConnection) -> None:
     from ebpm.research.funding_types import DEFAULT_TYPES
 
+    current = _check_version(path, con)
     con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR)")
     for name, columns in TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
-    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if version is None:
+    if not current:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         con.executemany(
             "INSERT INTO funding_types VALUES (?, ?, ?, ?, ?)",
             [(t.code, t.name_ja, t.name_en, t.description, k) for k, t in enumerate(DEFAULT_TYPES)],
-        )
-    elif version[0] != SCHEMA_VERSION:
-        raise ResearchStoreError(
-            f"research store schema {version[0]} is not {SCHEMA_VERSION}; re-import into a new file"
         )
 
 
@@ -137,11 +151,9 @@ def open_store(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
     con = _connect(path, read_only)
     try:
         if not read_only:
-            _create(con)
-        elif con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'works'"
-        ).fetchone() == (0,):
-            raise ResearchStoreError(f"{path}: not a research store (no works table)")
+            _create(path, con)
+        elif not _check_version(path, con):
+            raise ResearchStoreError(f"{path}: not a research store")
         yield con
     finally:
         con.close()
