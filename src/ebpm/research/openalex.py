@@ -156,6 +156,8 @@ STAGES = {
     "s_refs": "work_id VARCHAR, referenced_id VARCHAR, line INTEGER",
 }
 Institution = tuple[str | None, str | None, str | None, str | None]  # ror, name, country, type
+_WORK_URL = "https://openalex.org/W"
+_AUTHOR_URL = "https://openalex.org/A"
 
 
 class _Flattener:
@@ -206,6 +208,7 @@ class _Flattener:
         else:
             excluded = None
 
+        cby = self.cby.rows.append
         for k, entry in enumerate(_list(rec.get("counts_by_year"), "counts_by_year")):
             # the common case checked inline; the helpers name the field only when it is wrong
             year_k = entry.get("year") if isinstance(entry, dict) else None
@@ -218,10 +221,11 @@ class _Flattener:
                 cites_k = _int(
                     e.get("cited_by_count", 0), f"counts_by_year[{k}].cited_by_count", maximum=MAX_CITES
                 )
-            self.cby.rows.append((work_id, year_k, cites_k, line))
+            cby((work_id, year_k, cites_k, line))
         authorships = _list(rec.get("authorships"), "authorships")
+        authorship = self._authorship
         for pos, a in enumerate(authorships):
-            self._authorship(work_id, pos, a, line)
+            authorship(work_id, pos, a, line)
         for k, g in enumerate(_list(rec.get("grants"), "grants")):
             g = _dict(g, f"grants[{k}]")
             award = _str(g.get("award_id"), f"grants[{k}].award_id")
@@ -235,11 +239,15 @@ class _Flattener:
                     line,
                 )
             )
+        refs = self.refs.rows.append
         for k, ref in enumerate(_list(rec.get("referenced_works"), "referenced_works")):
+            if type(ref) is str and ref.startswith(_WORK_URL) and ref[22:].isdigit():
+                refs((work_id, ref[21:], line))  # the form of nearly every reference
+                continue
             ref_id = ids.openalex_id(ref)
             if ref_id is None:
                 raise ValueError(f"referenced_works[{k}]: {ref!r} is not an OpenAlex work id")
-            self.refs.rows.append((work_id, ref_id, line))
+            refs((work_id, ref_id, line))
         self.works.rows.append(
             (
                 work_id,
@@ -290,14 +298,23 @@ class _Flattener:
                 if not isinstance(code, str):
                     raise ValueError(f"authorships[{pos}].countries: {code!r} is not a country code")
                 countries.add(code.upper())
+        raw_author = author.get("id")
+        if type(raw_author) is str and raw_author.startswith(_AUTHOR_URL) and raw_author[22:].isdigit():
+            author_id: str | None = raw_author[21:]  # the form of nearly every author id
+        else:
+            author_id = ids.openalex_id(raw_author)
+        orcid = author.get("orcid")
         self.auth.rows.append(
-            (work_id, pos, ids.openalex_id(author.get("id")), ids.orcid(author.get("orcid")), len(insts),
-             len(countries), line)
-        )  # fmt: skip
-        for inst_id in insts:
-            self.ainst.rows.append((work_id, pos, inst_id, line))
-        for code in sorted(countries):
-            self.actry.rows.append((work_id, pos, code, line))
+            (work_id, pos, author_id, ids.orcid(orcid) if orcid else None, len(insts), len(countries), line)
+        )
+        if insts:
+            append = self.ainst.rows.append
+            for inst_id in insts:
+                append((work_id, pos, inst_id, line))
+        if countries:
+            append = self.actry.rows.append
+            for code in sorted(countries):
+                append((work_id, pos, code, line))
 
     def _institution(self, inst: Any, where: str) -> str:
         """The short id of an institution seen for the first time, its details kept."""
