@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -391,7 +393,11 @@ def _checked(path: Path, this_year: int, progress: Progress | None) -> Iterator[
     """
     chunks = _chunks(path, progress)
     count = workers()
-    if count == 1 or path.stat().st_size < PARALLEL_FROM:
+    # a spawned worker re-imports the __main__ module by its path: a script read from standard
+    # input has none, so such a caller checks in its own process
+    main_file = getattr(sys.modules["__main__"], "__file__", None)
+    spawnable = main_file is None or Path(main_file).is_file()
+    if count == 1 or not spawnable or path.stat().st_size < PARALLEL_FROM:
         for start, lines in chunks:
             yield check_chunk(path.name, this_year, start, lines)
         return
@@ -405,6 +411,10 @@ def _checked(path: Path, this_year: int, progress: Progress | None) -> Iterator[
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise ReadError(
+            f"{path}: a worker process checking the file stopped ({exc}); nothing was imported"
+        ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -503,19 +513,23 @@ def _apply(
     }
     if summary.duplicates:
         summary.excluded["duplicate id (older version)"] = summary.duplicates
+    # the staged lines not to write: older duplicates and works the store holds as they are. Few
+    # in a new file, so an anti-join against them is cheaper than a join against all that stays
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE s_write AS "
-        "SELECT work_id, line FROM s_action WHERE action <> 'unchanged'"
+        "CREATE OR REPLACE TEMP TABLE s_skip AS SELECT work_id, line FROM s_works "
+        "EXCEPT SELECT work_id, line FROM s_action WHERE action <> 'unchanged'"
     )
     replaced = "SELECT work_id FROM s_action WHERE action = 'replaced'"
+    if summary.replaced:
+        for table in _CHILDREN:
+            con.execute(f"DELETE FROM {table} WHERE work_id IN ({replaced})")
+        con.execute(f"DELETE FROM works WHERE work_id IN ({replaced})")
     for table, (stage, cols) in _CHILDREN.items():
-        con.execute(f"DELETE FROM {table} WHERE work_id IN ({replaced})")
-        con.execute(f"INSERT INTO {table} SELECT {cols} FROM {stage} JOIN s_write USING (work_id, line)")
-    con.execute(f"DELETE FROM works WHERE work_id IN ({replaced})")
+        con.execute(f"INSERT INTO {table} SELECT {cols} FROM {stage} ANTI JOIN s_skip USING (work_id, line)")
     con.execute(
         "INSERT INTO works SELECT work_id, doi, work_type, pub_year, field_id, field_name, subfield_id, "
         "subfield_name, cites, updated_date, n_auth, excluded, -1 "
-        "FROM s_works JOIN s_write USING (work_id, line)"
+        "FROM s_works ANTI JOIN s_skip USING (work_id, line)"
     )
     inst = Stage(
         con,
