@@ -37,9 +37,9 @@ from ebpm.research.staging import (
     ResearchImportError,
     Rows,
     Stage,
-    sha256,
+    all_or_nothing,
+    record_dataset,
 )
-from ebpm.research.store import add_dataset
 from ebpm.sources.tabular import ReadError
 
 COUNTED_TYPES = ("article", "review")
@@ -436,8 +436,7 @@ def import_works(
     summary = ImportSummary("openalex", str(path), dry_run=dry_run)
     errors: list[str] = []
     institutions: dict[str, Institution] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with all_or_nothing(con, dry_run):
         stages = {stage: Stage(con, stage, columns) for stage, columns in STAGES.items()}
         for chunk in _checked(path, (today or date.today()).year, progress):
             summary.records += chunk.records
@@ -459,16 +458,7 @@ def import_works(
             # every cell a new work joins changes its weights: recompute them all, once
             con.execute("DELETE FROM work_metrics")
             con.execute(f"INSERT INTO work_metrics {work_metrics_sql()}")
-        if not dry_run and summary.added + summary.replaced:
-            summary.dataset_id = add_dataset(
-                con, "openalex", label or name, str(path), sha256(path), summary.records,
-                orjson.dumps(summary.as_dict()).decode(), sample,
-            )  # fmt: skip
-            con.execute("UPDATE works SET dataset_id = ? WHERE dataset_id = -1", [summary.dataset_id])
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("ROLLBACK" if dry_run else "COMMIT")
+        record_dataset(con, summary, "works", path, label, sample)
     return summary
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 
 from ebpm.budget.amounts import UNITS, header_unit, parse_amount
 from ebpm.indicators.periods import current_fiscal_year, parse_fiscal_year
@@ -29,12 +28,12 @@ from ebpm.research.staging import (
     Progress,
     ResearchImportError,
     Stage,
+    all_or_nothing,
     conflicts,
     count_duplicates,
     merge_keyed,
-    sha256,
+    record_dataset,
 )
-from ebpm.research.store import add_dataset
 from ebpm.sources.tabular import ReadError, header_key, read_table
 
 _PAREN = re.compile(r"[（(]([^）)]*)[)）]")
@@ -247,8 +246,7 @@ def import_records(
     name = path.name
     summary = ImportSummary(kind, str(path), dry_run=dry_run)
     errors: list[str] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with all_or_nothing(con, dry_run):
         check = getattr(_Rows(con, today or date.today()), kind)
         stage = Stage(con, "s_records", layout.columns)
         for line, cells in rows:
@@ -284,16 +282,5 @@ def import_records(
         summary.added, summary.replaced, summary.unchanged = merge_keyed(
             con, "s_records", layout.table, key, values
         )
-        if not dry_run and summary.added + summary.replaced:
-            summary.dataset_id = add_dataset(
-                con, kind, label or name, str(path), sha256(path), summary.records,
-                orjson.dumps(summary.as_dict()).decode(), sample,
-            )  # fmt: skip
-            con.execute(
-                f"UPDATE {layout.table} SET dataset_id = ? WHERE dataset_id = -1", [summary.dataset_id]
-            )
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("ROLLBACK" if dry_run else "COMMIT")
+        record_dataset(con, summary, layout.table, path, label, sample)
     return summary

@@ -9,14 +9,17 @@ or, on an error or a dry run, nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
+from ebpm.research.store import add_dataset
 from ebpm.sources.tabular import RowErrors
 
 BATCH = 50_000
@@ -104,6 +107,37 @@ class Stage:
 
 
 _ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+
+
+@contextmanager
+def all_or_nothing(con: duckdb.DuckDBPyConnection, dry_run: bool) -> Iterator[None]:
+    """One transaction for a whole import: rolled back on any error, and after a dry run."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("ROLLBACK" if dry_run else "COMMIT")
+
+
+def record_dataset(
+    con: duckdb.DuckDBPyConnection,
+    summary: ImportSummary,
+    table: str,
+    path: Path,
+    label: str | None,
+    sample: bool,
+) -> None:
+    """Name the rows an import wrote (dataset_id -1 until now) after a new data set; an import
+    that changed nothing (the same file again, a dry run) records none."""
+    if summary.dry_run or not summary.added + summary.replaced:
+        return
+    summary.dataset_id = add_dataset(
+        con, summary.kind, label or path.name, str(path), sha256(path), summary.records,
+        orjson.dumps(summary.as_dict()).decode(), sample,
+    )  # fmt: skip
+    con.execute(f"UPDATE {table} SET dataset_id = ? WHERE dataset_id = -1", [summary.dataset_id])
 
 
 def sha256(path: Path) -> str:
