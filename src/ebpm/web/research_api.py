@@ -44,6 +44,12 @@ Counting = Annotated[
 Country = Annotated[
     str | None, Query(max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166 code, e.g. JP.")
 ]
+# trends and patent counts: a country is required, and the default span is every loaded year
+ScopeCountry = Annotated[str, Query(max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166 code.")]
+AllYears = Annotated[
+    str | None,
+    Query(max_length=9, pattern=YEARS_PATTERN, description="Publication years (default: all loaded)."),
+]
 Code = r"^[a-z][a-z0-9_]{0,31}$"
 InstitutionType = Annotated[
     str | None,
@@ -128,11 +134,8 @@ def inputs_outputs(
 def trends(
     service: ResearchDep,
     by: Annotated[Literal["field", "subfield"], Query()] = "field",
-    country: Annotated[str, Query(max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166 code.")] = "JP",
-    years: Annotated[
-        str | None,
-        Query(max_length=9, pattern=YEARS_PATTERN, description="Publication years (default: all loaded)."),
-    ] = None,
+    country: ScopeCountry = "JP",
+    years: AllYears = None,
     counting: Counting = "whole",
     window: Annotated[int, Query(ge=1, le=20, description="Width of the moving window in years.")] = 3,
     format: Format = "json",
@@ -150,11 +153,8 @@ def trends(
 )
 def patents(
     service: ResearchDep,
-    country: Annotated[str, Query(max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166 code.")] = "JP",
-    years: Annotated[
-        str | None,
-        Query(max_length=9, pattern=YEARS_PATTERN, description="Publication years (default: all loaded)."),
-    ] = None,
+    country: ScopeCountry = "JP",
+    years: AllYears = None,
     counting: Counting = "whole",
     format: Format = "json",
 ) -> Any:
