@@ -77,6 +77,13 @@ def test_inputs_outputs_json_and_csv(client: TestClient, by: str) -> None:
     assert len(rows) == len(body["items"]) and "papers_per_100m_yen" in rows[0]
 
 
+def test_funding_defaults_to_the_years_of_the_papers(client: TestClient) -> None:
+    body = client.get("/api/research/inputs-outputs", params={"years": "2018-2020"}).json()
+    assert body["query"]["fiscal_years"] == [2018, 2020]
+    page = client.get("/research.json", params={"years": "2018-2020"}).json()
+    assert page["io_totals"]["amount_yen"] == pytest.approx(body["totals"]["amount_yen"])
+
+
 def test_a_range_written_backwards_is_read_in_order(client: TestClient) -> None:
     body = client.get("/api/research/indicators", params={"years": "2020-2018"}).json()
     assert (body["query"]["first_year"], body["query"]["last_year"]) == (2018, 2020)

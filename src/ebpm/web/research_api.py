@@ -36,7 +36,11 @@ Years = Annotated[
 ]
 FiscalYears = Annotated[
     str | None,
-    Query(max_length=9, pattern=YEARS_PATTERN, description="Fiscal years of the funding (default: all)."),
+    Query(
+        max_length=9,
+        pattern=YEARS_PATTERN,
+        description="Fiscal years of the funding (default: the publication years).",
+    ),
 ]
 Counting = Annotated[
     Literal["whole", "fractional"], Query(description="whole (整数カウント) or fractional (分数カウント).")
@@ -118,7 +122,9 @@ def inputs_outputs(
         country=country,
         institution_type=institution_type,
         funding_type=funding_type,
-        fiscal_years=years_param(fiscal_years, None) if fiscal_years else None,
+        # funding of the papers' own years unless asked otherwise, as on /research: money of every
+        # year against three years of papers makes every ratio meaningless
+        fiscal_years=years_param(fiscal_years, None) if fiscal_years else span,
         researcher_window=researcher_window,
     )
     result = service.inputs_outputs(by, q)
