@@ -11,6 +11,7 @@ from ebpm.research import analytics
 from ebpm.research.methods import Query
 from ebpm.research.openalex import import_works
 from ebpm.research.records import import_records
+from ebpm.research.staging import ResearchImportError
 from ebpm.research.store import open_store
 from tests.research_helpers import Reader, store_of, work
 
@@ -267,6 +268,7 @@ def test_worker_processes_give_what_one_process_gives(
     for count in ("1", "2"):
         monkeypatch.setenv("EBPM_IMPORT_WORKERS", count)
         monkeypatch.setattr(openalex, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(openalex, "CHUNK_BYTES", 100_000)  # many chunks, cut mid-line
         with open_store(tmp_path / f"{count}.duckdb") as con:
             summary = import_works(con, source)
             contents[count] = (
@@ -277,3 +279,10 @@ def test_worker_processes_give_what_one_process_gives(
             )
     assert contents["1"] == contents["2"]
     assert contents["1"][0]["added"] == 12_000 and contents["1"][0]["duplicates"] == 1
+    # lines keep their numbers across chunks: a bad line far into the file is named by its own
+    lines = source.read_bytes().split(b"\n")
+    lines[9_876] = b'{"id": "https://openalex.org/W1", "cited_by_count": -3}'
+    source.write_bytes(b"\n".join(lines))
+    with open_store(tmp_path / "bad.duckdb") as con, pytest.raises(ResearchImportError) as caught:
+        import_works(con, source)
+    assert caught.value.errors == ["w.jsonl: line 9877: cited_by_count: -3 is negative"]

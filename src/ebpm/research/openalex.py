@@ -43,7 +43,7 @@ from ebpm.research.staging import (
 from ebpm.sources.tabular import ReadError
 
 COUNTED_TYPES = ("article", "review")
-CHUNK = 5_000  # lines checked at a time (by one worker)
+CHUNK_BYTES = 8 << 20  # bytes of whole lines checked at a time (by one worker)
 BLOCK = 1 << 20  # bytes read at a time
 PARALLEL_FROM = 16 << 20  # bytes: smaller files are checked in this process
 MAX_CITES = 10_000_000  # more than the most cited paper ever: a typing or export error
@@ -66,35 +66,43 @@ def _blocks(raw: IO[bytes], gz: bool) -> Iterator[bytes]:
         raise EOFError("the gzip stream ends before its end marker")
 
 
-def _chunks(path: Path, progress: Progress | None) -> Iterator[tuple[int, list[bytes]]]:
-    """The file's lines, ``CHUNK`` at a time with the number of the first; a damaged file is a ReadError.
+def _chunks(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
+    """The file's text in blocks of whole lines, each with the number of its first line.
 
-    zlib in blocks of a megabyte and bytes.split: reading line by line through GzipFile would
-    cost a quarter of the import.
+    zlib in blocks of a megabyte: reading line by line through GzipFile would cost a quarter of
+    the import. The blocks are split into lines by whoever checks them, so that this process,
+    which also decompresses and stores, does the least. A damaged file is a ReadError.
     """
     total = path.stat().st_size
     with path.open("rb") as raw:
         gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        start, lines, rest = 1, [], b""
+        pending: list[bytes] = []
+        start, size, rest = 1, 0, b""
         try:
             for block in _blocks(raw, gz):
-                parts = (rest + block).split(b"\n")
-                rest = parts.pop()
-                lines += parts
-                while len(lines) >= CHUNK:
-                    yield start, lines[:CHUNK]
-                    start, lines = start + CHUNK, lines[CHUNK:]
+                end = block.rfind(b"\n")
+                if end < 0:
+                    rest += block
+                    continue
+                pending += (rest, block[: end + 1])
+                size += len(rest) + end + 1
+                rest = block[end + 1 :]
+                if size >= CHUNK_BYTES:
+                    text = b"".join(pending)
+                    yield start, text
+                    start, size = start + text.count(b"\n"), 0
+                    pending = []
                     if progress:
                         progress(raw.tell(), total)
         except (EOFError, zlib.error) as exc:
+            lines = start + b"".join(pending).count(b"\n")
             raise ReadError(
-                f"{path}: the gzip data is damaged or cut short after line {start + len(lines) - 1} ({exc})"
+                f"{path}: the gzip data is damaged or cut short after line {lines - 1} ({exc})"
             ) from None
-        if rest:
-            lines.append(rest)
-        if lines:
-            yield start, lines
+        text = b"".join((*pending, rest))
+        if text:
+            yield start, text
         if progress:
             progress(total, total)
 
@@ -144,18 +152,14 @@ STAGES = {
         "field_name VARCHAR, subfield_id VARCHAR, subfield_name VARCHAR, cites BIGINT, "
         "updated_date VARCHAR, n_auth INTEGER, excluded VARCHAR, line INTEGER"
     ),
-    "s_cby": "work_id VARCHAR, cite_year INTEGER, cites BIGINT, line INTEGER",
-    "s_auth": (
-        "work_id VARCHAR, pos INTEGER, author_id VARCHAR, orcid VARCHAR, n_inst INTEGER, n_ctry INTEGER, "
-        "line INTEGER"
-    ),
-    "s_ainst": "work_id VARCHAR, pos INTEGER, institution_id VARCHAR, line INTEGER",
-    "s_actry": "work_id VARCHAR, pos INTEGER, country_code VARCHAR, line INTEGER",
-    "s_grants": (
-        "work_id VARCHAR, funder_id VARCHAR, funder_name VARCHAR, award_id VARCHAR, award_key VARCHAR, "
-        "line INTEGER"
-    ),
-    "s_refs": "work_id VARCHAR, referenced_id VARCHAR, line INTEGER",
+    # a work's rows in the other tables carry its line, not its id: the line is a key within one
+    # file, and an integer costs a third of a string to build, convert and store
+    "s_cby": "line INTEGER, cite_year INTEGER, cites BIGINT",
+    "s_auth": "line INTEGER, pos INTEGER, author_id VARCHAR, orcid VARCHAR, n_inst INTEGER, n_ctry INTEGER",
+    "s_ainst": "line INTEGER, pos INTEGER, institution_id VARCHAR",
+    "s_actry": "line INTEGER, pos INTEGER, country_code VARCHAR",
+    "s_grants": "line INTEGER, funder_id VARCHAR, funder_name VARCHAR, award_id VARCHAR, award_key VARCHAR",
+    "s_refs": "line INTEGER, referenced_id VARCHAR",
 }
 Institution = tuple[str | None, str | None, str | None, str | None]  # ror, name, country, type
 _WORK_URL = "https://openalex.org/W"
@@ -223,33 +227,32 @@ class _Flattener:
                 cites_k = _int(
                     e.get("cited_by_count", 0), f"counts_by_year[{k}].cited_by_count", maximum=MAX_CITES
                 )
-            cby((work_id, year_k, cites_k, line))
+            cby((line, year_k, cites_k))
         authorships = _list(rec.get("authorships"), "authorships")
         authorship = self._authorship
         for pos, a in enumerate(authorships):
-            authorship(work_id, pos, a, line)
+            authorship(pos, a, line)
         for k, g in enumerate(_list(rec.get("grants"), "grants")):
             g = _dict(g, f"grants[{k}]")
             award = _str(g.get("award_id"), f"grants[{k}].award_id")
             self.grants.rows.append(
                 (
-                    work_id,
+                    line,
                     ids.openalex_id(g.get("funder")),
                     _str(g.get("funder_display_name"), f"grants[{k}].funder_display_name"),
                     award,
                     ids.award_key(award) if award else None,
-                    line,
                 )
             )
         refs = self.refs.rows.append
         for k, ref in enumerate(_list(rec.get("referenced_works"), "referenced_works")):
             if type(ref) is str and ref.startswith(_WORK_URL) and ref[22:].isdigit():
-                refs((work_id, ref[21:], line))  # the form of nearly every reference
+                refs((line, ref[21:]))  # the form of nearly every reference
                 continue
             ref_id = ids.openalex_id(ref)
             if ref_id is None:
                 raise ValueError(f"referenced_works[{k}]: {ref!r} is not an OpenAlex work id")
-            refs((work_id, ref_id, line))
+            refs((line, ref_id))
         self.works.rows.append(
             (
                 work_id,
@@ -268,7 +271,7 @@ class _Flattener:
             )
         )
 
-    def _authorship(self, work_id: str, pos: int, a: Any, line: int) -> None:
+    def _authorship(self, pos: int, a: Any, line: int) -> None:
         # the hot loop of the import (several authorships a work): names of fields at fault are
         # only built when something is wrong, and an institution is checked once, when first seen
         if not isinstance(a, dict):
@@ -307,16 +310,16 @@ class _Flattener:
             author_id = ids.openalex_id(raw_author)
         orcid = author.get("orcid")
         self.auth.rows.append(
-            (work_id, pos, author_id, ids.orcid(orcid) if orcid else None, len(insts), len(countries), line)
+            (line, pos, author_id, ids.orcid(orcid) if orcid else None, len(insts), len(countries))
         )
         if insts:
             append = self.ainst.rows.append
             for inst_id in insts:
-                append((work_id, pos, inst_id, line))
+                append((line, pos, inst_id))
         if countries:
             append = self.actry.rows.append
             for code in sorted(countries):
-                append((work_id, pos, code, line))
+                append((line, pos, code))
 
     def _institution(self, inst: Any, where: str) -> str:
         """The short id of an institution seen for the first time, its details kept."""
@@ -352,12 +355,12 @@ class Checked:
     institutions: dict[str, Institution]
 
 
-def check_chunk(name: str, this_year: int, start: int, lines: list[bytes]) -> Checked:
-    """Check and flatten ``lines`` (the first is line ``start`` of file ``name``)."""
+def check_chunk(name: str, this_year: int, start: int, text: bytes) -> Checked:
+    """Check and flatten the lines of ``text`` (the first is line ``start`` of file ``name``)."""
     flat = _Flattener(this_year)
     errors: list[str] = []
     records = 0
-    for n, raw in enumerate(lines, start=start):
+    for n, raw in enumerate(text.split(b"\n"), start=start):
         if not raw.strip():
             continue
         records += 1
@@ -398,15 +401,15 @@ def _checked(path: Path, this_year: int, progress: Progress | None) -> Iterator[
     main_file = getattr(sys.modules["__main__"], "__file__", None)
     spawnable = main_file is None or Path(main_file).is_file()
     if count == 1 or not spawnable or path.stat().st_size < PARALLEL_FROM:
-        for start, lines in chunks:
-            yield check_chunk(path.name, this_year, start, lines)
+        for start, text in chunks:
+            yield check_chunk(path.name, this_year, start, text)
         return
     # spawn, not fork: the parent holds DuckDB's threads, and a forked child could inherit a held lock
     pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
     try:
         pending: deque[Future[Checked]] = deque()
-        for start, lines in chunks:
-            pending.append(pool.submit(check_chunk, path.name, this_year, start, lines))
+        for start, text in chunks:
+            pending.append(pool.submit(check_chunk, path.name, this_year, start, text))
             if len(pending) >= 2 * count:
                 yield pending.popleft().result()
         while pending:
@@ -463,12 +466,12 @@ def import_works(
 
 
 _CHILDREN = {
-    "citations_by_year": ("s_cby", "work_id, cite_year, cites"),
-    "authorships": ("s_auth", "work_id, pos, author_id, orcid, n_inst, n_ctry"),
-    "authorship_institutions": ("s_ainst", "work_id, pos, institution_id"),
-    "authorship_countries": ("s_actry", "work_id, pos, country_code"),
-    "work_grants": ("s_grants", "work_id, funder_id, funder_name, award_id, award_key"),
-    "referenced_works": ("s_refs", "work_id, referenced_id"),
+    "citations_by_year": ("s_cby", "cite_year, cites"),
+    "authorships": ("s_auth", "pos, author_id, orcid, n_inst, n_ctry"),
+    "authorship_institutions": ("s_ainst", "pos, institution_id"),
+    "authorship_countries": ("s_actry", "pos, country_code"),
+    "work_grants": ("s_grants", "funder_id, funder_name, award_id, award_key"),
+    "referenced_works": ("s_refs", "referenced_id"),
 }
 
 
@@ -503,11 +506,10 @@ def _apply(
     }
     if summary.duplicates:
         summary.excluded["duplicate id (older version)"] = summary.duplicates
-    # the staged lines not to write: older duplicates and works the store holds as they are. Few
-    # in a new file, so an anti-join against them is cheaper than a join against all that stays
+    # the lines to write: the newest version of each work the store lacks or holds older
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE s_skip AS SELECT work_id, line FROM s_works "
-        "EXCEPT SELECT work_id, line FROM s_action WHERE action <> 'unchanged'"
+        "CREATE OR REPLACE TEMP TABLE s_write AS "
+        "SELECT line, work_id FROM s_action WHERE action <> 'unchanged'"
     )
     replaced = "SELECT work_id FROM s_action WHERE action = 'replaced'"
     if summary.replaced:
@@ -515,11 +517,11 @@ def _apply(
             con.execute(f"DELETE FROM {table} WHERE work_id IN ({replaced})")
         con.execute(f"DELETE FROM works WHERE work_id IN ({replaced})")
     for table, (stage, cols) in _CHILDREN.items():
-        con.execute(f"INSERT INTO {table} SELECT {cols} FROM {stage} ANTI JOIN s_skip USING (work_id, line)")
+        con.execute(f"INSERT INTO {table} SELECT w.work_id, {cols} FROM {stage} JOIN s_write w USING (line)")
     con.execute(
         "INSERT INTO works SELECT work_id, doi, work_type, pub_year, field_id, field_name, subfield_id, "
         "subfield_name, cites, updated_date, n_auth, excluded, -1 "
-        "FROM s_works ANTI JOIN s_skip USING (work_id, line)"
+        "FROM s_works SEMI JOIN s_write USING (line)"
     )
     inst = Stage(
         con,
