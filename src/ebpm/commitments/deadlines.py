@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from ebpm import eras
 from ebpm.sources.normalize import fold_in_place
 
 DeadlineKind = Literal["date", "range", "asap", "ongoing"]
@@ -38,12 +39,11 @@ def fold(text: str) -> str:
 
 
 _S = r"\s*"
-_ERA = {"令和": 2018, "平成": 1988}
 
 
 def _year_group(n: str) -> str:
     """A year written as 2023年, 2023 年 or 令和５年, captured as ``n`` (or ``{n}era``/``{n}ey``)."""
-    return rf"(?:(?P<{n}>(?:19|20)\d\d)|(?P<{n}era>令和|平成){_S}(?P<{n}ey>元|\d{{1,2}})){_S}年"
+    return rf"(?:(?P<{n}>(?:19|20)\d\d)|(?P<{n}era>{eras.NAMES}){_S}(?P<{n}ey>元|\d{{1,2}})){_S}年"
 
 
 _END = rf"(?P<end>度末|度中|度内|度|末|中|内)?(?:{_S}(?P<by>までに|まで|を目途に|目途|頃|を目標に|以内))?"
@@ -86,8 +86,7 @@ def _year(m: re.Match[str], name: str) -> int | None:
         return int(m.group(name))
     era = m.group(f"{name}era")
     if era:
-        ey = m.group(f"{name}ey")
-        return _ERA[era] + (1 if ey == "元" else int(ey))
+        return eras.gregorian(era, m.group(f"{name}ey"))
     return None
 
 

@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-# first Gregorian year of each era: 令和1 = 2019
-ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}
+from ebpm import eras
+
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
@@ -39,7 +39,7 @@ ACCEPTED = "2022, 2022年, FY2022, 2022年度, 令和4年度, 2022年3月, 2022�
 
 
 def _year(era: str | None, number: str) -> int:
-    year = int(number) + ERAS[era] if era else int(number)
+    year = eras.gregorian(era, number) if era else int(number)
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise PeriodError(f"year {year} is out of range ({MIN_YEAR}–{MAX_YEAR})")
     return year
@@ -51,14 +51,15 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-_ERA = r"(令和|平成|昭和|R|H|S)?"
+_ERA = "(" + "|".join([*eras.ERAS, *eras.INITIALS]) + ")?"
+_NUMBER = r"(\d{1,4})"  # 元年 is read as 1年 before these patterns
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(?:FY|fy)\s*(\d{4})|" + _ERA + r"(\d{1,4})\s*年度(?:末|中)?"), "fy"),
+    (re.compile(r"(?:FY|fy)\s*(\d{4})|" + _ERA + _NUMBER + r"\s*年度(?:末|中)?"), "fy"),
     (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})/(\d{1,2})/(\d{1,2})"), "date"),
-    (re.compile(_ERA + r"(\d{1,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), "jdate"),
-    (re.compile(_ERA + r"(\d{1,4})\s*年\s*(\d{1,2})\s*月(?:末|時点|現在)?"), "month"),
+    (re.compile(_ERA + _NUMBER + r"\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), "jdate"),
+    (re.compile(_ERA + _NUMBER + r"\s*年\s*(\d{1,2})\s*月(?:末|時点|現在)?"), "month"),
     (re.compile(r"(\d{4})-(\d{1,2})|(\d{4})/(\d{1,2})"), "month_iso"),
-    (re.compile(_ERA + r"(\d{1,4})\s*年(?:末|時点|現在)?|(\d{4})"), "year"),
+    (re.compile(_ERA + _NUMBER + r"\s*年(?:末|時点|現在)?|(\d{4})"), "year"),
 ]
 
 
@@ -103,13 +104,14 @@ def _build(kind: str, g: list[str | None]) -> Period:
     return Period(date(year, 12, 31), str(year))
 
 
+_ERA_YEAR = rf"(?:(?:{eras.NAMES})\s*(?:元|\d{{1,2}})|\d{{1,4}})"
+_FIND = re.compile(rf"FY\s*\d{{4}}|{_ERA_YEAR}\s*年度|{_ERA_YEAR}\s*年\s*\d{{1,2}}\s*月(?:末)?|\d{{4}}\s*年")
+
+
 def find_period(text: str) -> Period | None:
     """The first period written somewhere inside ``text`` (for dates in indicator items), if any."""
     raw = unicodedata.normalize("NFKC", text)
-    m = re.search(
-        r"(?:FY\s*\d{4}|(?:令和|平成)?\d{1,4}\s*年度|(?:令和|平成)?\d{1,4}\s*年\s*\d{1,2}\s*月(?:末)?|\d{4}\s*年)",
-        raw,
-    )
+    m = _FIND.search(raw)
     if m is None:
         return None
     try:

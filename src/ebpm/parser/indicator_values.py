@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ebpm import eras
 from ebpm.model import IndicatorValue
 from ebpm.parser.brackets import top_level_spans
 from ebpm.sources.normalize import normalize
@@ -20,22 +21,17 @@ CLOSERS = "）)】］]"
 # --------------------------------------------------------------------------
 
 _YEAR_TOKEN = re.compile(
-    r"(?:(?P<era>令和|平成|昭和)\s*(?P<eyear>元|\d{1,2})"
+    rf"(?:(?P<era>{eras.NAMES})\s*(?P<eyear>元|\d{{1,2}})"
     r"|(?<![0-9])(?P<year>1[5-9]\d\d|2\d\d\d))"
     r"\s*年(?P<fy>\s*度)?"
 )
-_ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _RANGE_MARK = re.compile(r"[〜～~\-–—]|から")
 
 
 def _year_tokens(text: str) -> list[tuple[int, bool]]:
     out: list[tuple[int, bool]] = []
     for m in _YEAR_TOKEN.finditer(text):
-        if m.group("year"):
-            year = int(m.group("year"))
-        else:
-            raw = m.group("eyear")
-            year = _ERA_BASE[m.group("era")] + (1 if raw == "元" else int(raw))
+        year = int(m.group("year")) if m.group("year") else eras.gregorian(m.group("era"), m.group("eyear"))
         out.append((year, m.group("fy") is not None))
     return out
 

@@ -47,7 +47,11 @@ def header_key(header: str) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig when the start of the file is UTF-8, else cp932 when it reads as CP932."""
+    """utf-8-sig when the start of the file is UTF-8, else cp932 when it reads as CP932.
+
+    Only the two encodings the imports accept, tried strictly: a statistical detector such as
+    charset-normalizer guesses among dozens and can name a wrong one for a short Japanese file,
+    and every byte is decoded strictly afterwards anyway."""
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if b"\x00" in head:
