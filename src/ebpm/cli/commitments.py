@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import date
@@ -21,6 +20,7 @@ from ebpm.commitments.listing import (
     list_commitments,
 )
 from ebpm.commitments.reposts import cells, link_reposts, reposts_of
+from ebpm.export.tables import TableWriter
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -106,9 +106,9 @@ def commitments_command(
             "line_end",
         ]
         sys.stdout.write("\ufeff")
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
+        writer = TableWriter(sys.stdout, lineterminator="\n")
+        writer.writerow(fields)
+        writer.writerows([r[f] for f in fields] for r in records)
         return
     table = Table(title="Commitments 取組と期限", show_lines=False)
     for name in ("due", "ministry", "row", "deadline as written", "action", "lines"):

@@ -1,13 +1,14 @@
-"""The policy graph as a folder of CSV tables, one per entity, ready for Excel."""
+"""The policy graph as a folder of CSV tables, one per entity, ready for Excel (through the one
+CSV writer, ``tables.TableWriter``, so that no text cell can run as a formula)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ebpm.export.tables import TableWriter
 from ebpm.model import Document
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
@@ -153,7 +154,7 @@ def write_csv(doc: Document, folder: Path, encoding: str = "utf-8-sig") -> list[
         path = folder / f"{name}.csv"
         errors = "replace" if encoding == "cp932" else "strict"
         with path.open("w", encoding=encoding, errors=errors, newline="") as fh:
-            writer = csv.writer(fh)
+            writer = TableWriter(fh)
             writer.writerow(header)
             writer.writerows(rows)
         written.append(path)

@@ -1,18 +1,20 @@
 """Output writers for the indicators: a Frictionless Data Package and Open SDG-style CSV.
 
 SDMX lives in ``sdmx_io``. Each writer takes the monitor and a folder, and writes files
-that their own tools read back (``frictionless validate``, Open SDG's data format).
+that their own tools read back (``frictionless validate``, Open SDG's data format). All go
+through the one CSV writer, ``export.tables.TableWriter``: text that a spreadsheet would run as a
+formula gets a leading apostrophe, numbers stay numbers.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
 
 from frictionless import Package, Resource, Schema
 
+from ebpm.export.tables import TableWriter
 from ebpm.indicators.monitor import Monitor
 
 OBSERVATION_FIELDS: list[dict[str, Any]] = [
@@ -42,10 +44,9 @@ SERIES_FIELDS: list[dict[str, Any]] = [
 def _write(path: Path, fields: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
     names = [f["name"] for f in fields]
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = TableWriter(fh, lineterminator="\n")
         writer.writerow(names)
-        for row in rows:
-            writer.writerow(["" if row.get(n) is None else row.get(n) for n in names])
+        writer.writerows([row.get(n) for n in names] for row in rows)
 
 
 def write_datapackage(monitor: Monitor, folder: Path) -> Path:
@@ -146,7 +147,7 @@ def write_open_sdg(monitor: Monitor, folder: Path) -> list[Path]:
             continue
         path = folder / open_sdg_name(indicator_id)
         with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
+            writer = TableWriter(fh, lineterminator="\n")
             writer.writerow(["Year", "Period", "Series", "Units", "Value"])
             rows.sort(key=lambda r: (r[2], r[0], r[1]))
             writer.writerows(rows)
@@ -159,10 +160,10 @@ def write_observations_csv(monitor: Monitor, path: Path, encoding: str = "utf-8-
     note), so that a file exported here imports anywhere else; returns the number of rows."""
     count = 0
     with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = TableWriter(fh, lineterminator="\n")
         writer.writerow(["indicator_id", "period", "value", "unit", "source", "note"])
         for sid in monitor.series:
             for o in monitor.observations(sid):
-                writer.writerow([sid, o.period, repr(o.value), o.unit or "", o.source, o.note or ""])
+                writer.writerow([sid, o.period, o.value, o.unit, o.source, o.note])
                 count += 1
     return count

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import pandas as pd  # type: ignore[import-untyped]  # sdmx1's own dependency: its tables
 import sdmx
 from sdmx.message import DataMessage
 from sdmx.model import common
 from sdmx.model import v21 as m
 
+from ebpm.export.tables import TableWriter
 from ebpm.indicators.monitor import Monitor
 
 DSD_ID = "EBPM_INDICATORS"
@@ -74,7 +77,15 @@ def write_sdmx_ml(monitor: Monitor, path: Path) -> int:
 
 
 def write_sdmx_csv(monitor: Monitor, path: Path) -> int:
-    """Write SDMX-CSV (2.0, through sdmx1's pandas converter); returns the number of observations."""
+    """Write SDMX-CSV (2.0, through sdmx1's pandas converter); returns the number of observations.
+
+    The table goes through the one CSV writer, so that a source or unit cannot carry a spreadsheet
+    formula; OBS_VALUE stays a number."""
     message = data_message(monitor)
-    sdmx.to_csv(message.data[0], path=path, attributes="o")
+    table: Any = sdmx.to_csv(message.data[0], rtype=pd.DataFrame, attributes="o")
+    cells = table.astype(object).where(table.notna(), None)  # a missing attribute is an empty cell
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = TableWriter(fh, lineterminator="\n")
+        writer.writerow(cells.columns)
+        writer.writerows(cells.itertuples(index=False, name=None))
     return sum(len(ds.obs) for ds in message.data)
