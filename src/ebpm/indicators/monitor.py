@@ -7,22 +7,27 @@ a later import over an earlier one); the older ones remain as history.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from ebpm.errors import NotFoundError
 from ebpm.indicators.periods import Period, parse_period
 from ebpm.indicators.progress import STATUS_LABELS, Assessment, Point, Target, assess, projection, roll_up
 from ebpm.indicators.registry import DocumentFact, Series, build_registry
 from ebpm.model import Document
-from ebpm.services.browse import NotFoundError
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
 
 
 class UnknownSeriesError(NotFoundError):
     """A series id that the registry does not hold."""
+
+
+class InvalidTargetError(ValueError):
+    """A target that is refused before anything is written; the message names the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +165,25 @@ class Monitor:
         base_period: str | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
-        """Record a user target; the previous user target is superseded, never overwritten."""
+        """Record a user target; the previous user target is superseded, never overwritten.
+
+        The target is checked first, so a refused one (InvalidTargetError) writes nothing: its value
+        must be a finite number no larger than an imported observation may be, and progress toward
+        it must be computable from the series' observations."""
+        from ebpm.indicators.importing import MAX_ABS  # importing imports this module
+
         self.get(series_id)
         if direction not in ("up", "down"):
-            raise ValueError(f"direction must be up or down, not {direction!r}")
+            raise InvalidTargetError(f"direction must be up or down, not {direction!r}")
+        # bool is an int: True would be a target of 1.0
+        if isinstance(value, bool) or not math.isfinite(value):
+            raise InvalidTargetError(f"value {value!r} is not a finite number")
+        if abs(value) > MAX_ABS:
+            raise InvalidTargetError(f"value {value:g} is implausibly large (more than 10^15)")
+        points = [o.point() for o in self.observations(series_id)]
+        check = assess(points, Target(value, period, direction, base_period))
+        if check.target_fault:
+            raise InvalidTargetError(f"value {value:g} by {period.label}: {check.reason}")
         stamp = now()
         with self.store.begin() as conn:
             conn.execute(

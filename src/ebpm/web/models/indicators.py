@@ -102,7 +102,8 @@ class RollUps(BaseModel):
 
 
 class TargetIn(BaseModel):
-    value: float = Field(allow_inf_nan=False)
+    # strict: true would otherwise be read as 1.0 (and "30" as 30); JSON integers still pass
+    value: float = Field(strict=True, allow_inf_nan=False)
     period: str = Field(min_length=1, max_length=40, description="2030, FY2025, 令和7年度 …")
     direction: Literal["up", "down"] = "up"
     base_period: str | None = Field(default=None, max_length=40)
