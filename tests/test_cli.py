@@ -148,8 +148,11 @@ def test_second_ingest_replaces_kb(invoke: Invoke, tmp_path: Path, lines: list[s
     assert len(first.measures) == 218
     partial = tmp_path / "partial.txt"
     partial.write_text("\n".join(lines[:9000]) + "\n", encoding="utf-8")
-    result = invoke("ingest", str(partial), "--db", str(db))
-    assert result.exit_code == 2, result.output  # incomplete, but written
+    kept = invoke("ingest", str(partial), "--db", str(db))
+    assert kept.exit_code == 2, kept.output  # incomplete: the complete knowledge base is kept
+    assert knowledge_base.read(db).source == first.source
+    result = invoke("ingest", str(partial), "--db", str(db), "--allow-partial")
+    assert result.exit_code == 2, result.output  # incomplete, but written, as asked
     second = knowledge_base.read(db)
     assert second.source == str(partial)
     assert 0 < len(second.measures) < len(first.measures)

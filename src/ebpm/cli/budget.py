@@ -18,6 +18,7 @@ from ebpm.cli.common import DbOption, app, console, err, fail, load
 from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.services.browse import NotFoundError
 from ebpm.sources.tabular import ReadError
+from ebpm.store.monitoring import Access
 
 budget = typer.Typer(help="Budget projects mapped onto the strategy.", no_args_is_help=True)
 app.add_typer(budget, name="budget")
@@ -26,8 +27,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "budget_sample" / "proje
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
 
 
-def _service(db: Path | None, store: Path | None) -> BudgetService:
-    return BudgetService(load(db), open_monitoring(store))
+def _service(db: Path | None, store: Path | None, access: Access = "read") -> BudgetService:
+    return BudgetService(load(db), open_monitoring(store, access))
 
 
 def _json(payload: Any) -> None:
@@ -63,7 +64,7 @@ def import_command(
     store: MonitoringOption = None,
 ) -> None:
     """Import review sheets; every row is checked first, then all are written or none."""
-    service = _service(db, store)
+    service = _service(db, store, "write")
     try:
         result = import_projects(service.store, file, columns, dry_run=dry_run, author=author)
     except (BudgetImportError, ReadError, ValueError) as exc:
@@ -95,7 +96,7 @@ def load_sample_command(db: DbOption = None, store: MonitoringOption = None) -> 
 @budget.command("map")
 def map_command(db: DbOption = None, store: MonitoringOption = None) -> None:
     """Recompute every project's matches; human reviews are never touched."""
-    _map(_service(db, store))
+    _map(_service(db, store, "write"))
 
 
 @budget.command("matches")
@@ -142,7 +143,7 @@ def review_command(
     store: MonitoringOption = None,
 ) -> None:
     """Confirm, reject or add a mapping; a recompute never overwrites it."""
-    service = _service(db, store)
+    service = _service(db, store, "write")
     try:
         row = service.review(project, item, decision, by, note)
     except (NotFoundError, ValueError) as exc:

@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from typer.core import TyperGroup
 
 from ebpm.model import Document
 from ebpm.store import knowledge_base
 from ebpm.store.knowledge_base import KnowledgeBaseError
+from ebpm.store.monitoring import MonitoringStoreError
+
+# What a store or the file system can raise under any command: a folder that may not be written,
+# a full disk, a locked or damaged database. Each becomes one line and exit 1, never a traceback.
+STORE_ERRORS = (
+    OSError,
+    sqlite3.Error,
+    duckdb.Error,
+    SQLAlchemyError,
+    KnowledgeBaseError,
+    MonitoringStoreError,
+)
+
+
+def describe(exc: BaseException) -> str:
+    """``exc`` as one line that names the file where the error knows it."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, OSError) and exc.filename is not None:
+        where = f"{exc.filename} → {exc.filename2}" if exc.filename2 is not None else str(exc.filename)
+        return f"{where}: {exc.strerror or exc}"
+    if isinstance(exc, sqlite3.Error | duckdb.Error | SQLAlchemyError):
+        return f"database error: {' '.join(str(exc).split())}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class Commands(TyperGroup):
+    """The top-level group: every command, in every sub-group, runs inside its ``invoke``."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except STORE_ERRORS as exc:
+            if isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) == errno.EPIPE:
+                raise  # stdout closed by `| head`: Typer exits quietly
+            raise fail(describe(exc)) from None
+
 
 app = typer.Typer(
+    cls=Commands,
     help="ebpm: the Integrated Innovation Strategy 2023 (統合イノベーション戦略2023) as a policy graph.",
     no_args_is_help=True,
     add_completion=False,
@@ -30,7 +74,8 @@ DbOption = Annotated[
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error; the caller raises what this returns (exit code 1)."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # escaped: a file name such as `[draft].csv` is text, not Rich markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=1)
 
 

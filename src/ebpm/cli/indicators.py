@@ -40,17 +40,28 @@ MonitoringOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")]
 
 
-def open_monitoring(store: Path | None) -> Engine:
-    """The monitoring store, or a clear error (exit 1)."""
-    try:
-        return monitoring.open_store(monitoring.resolve_path(store))
-    except monitoring.MonitoringStoreError as exc:
-        raise fail(str(exc)) from None
+def open_monitoring(store: Path | None, access: monitoring.Access) -> Engine:
+    """The monitoring store: ``read`` for commands that only read (nothing is written, not even a
+    migration), ``write`` for those that write (they wait for another writer's lock)."""
+    return monitoring.open_store(monitoring.resolve_path(store), access)
 
 
-def _monitor(db: Path | None, store: Path | None) -> Monitor:
+def _monitor(db: Path | None, store: Path | None, access: monitoring.Access = "read") -> Monitor:
     doc = load(db)
-    return Monitor(doc, open_monitoring(store))
+    return Monitor(doc, open_monitoring(store, access))
+
+
+@app.command("migrate")
+def migrate_command(store: MonitoringOption = None) -> None:
+    """Create the monitoring store or upgrade it to this version's schema (read commands never do)."""
+    path = monitoring.resolve_path(store)
+    before, after = monitoring.migrate(path)
+    if before == after:
+        console.print(f"{path}: the monitoring store is at schema {after}; nothing to do", highlight=False)
+    else:
+        console.print(
+            f"{path}: monitoring store migrated from {before or 'nothing'} to {after}", highlight=False
+        )
 
 
 def _json(payload: Any) -> None:
@@ -185,7 +196,7 @@ def import_command(
     store: MonitoringOption = None,
 ) -> None:
     """Import observations: every row is checked first, then all are written or none."""
-    monitor = _monitor(db, store)
+    monitor = _monitor(db, store, "write")
     try:
         fmt = detect_format(file)
         rows = read_rows(file, fmt)
@@ -216,7 +227,7 @@ def fetch_estat_command(
         if not sep or not key:
             raise fail(f"--filter {f!r}: write it as NAME=VALUE, e.g. cdCat01=100")
         params[key] = value
-    monitor = _monitor(db, store)
+    monitor = _monitor(db, store, "write")
     try:
         monitor.get(series)
         client = EStatClient(app_id or os.environ.get("ESTAT_APP_ID", ""))
@@ -248,7 +259,7 @@ def target_command(
     store: MonitoringOption = None,
 ) -> None:
     """Set or change a series' target; the previous one is kept as history."""
-    monitor = _monitor(db, store)
+    monitor = _monitor(db, store, "write")
     try:
         when = parse_period(period)
         base = parse_period(base_period).label if base_period else None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,7 +30,7 @@ class ExportFormat(StrEnum):
 INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "index", "store"]
 
 
-def _print_summary(summary: Summary, db: Path) -> None:
+def _print_summary(summary: Summary) -> None:
     table = Table(title="Knowledge base 知識ベース", show_header=True)
     table.add_column("element")
     table.add_column("count", justify="right")
@@ -50,7 +51,6 @@ def _print_summary(summary: Summary, db: Path) -> None:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for m in summary.missing:
         console.print(f"[bold yellow]missing:[/] {m}", highlight=False)
-    console.print(f"knowledge base written to [bold]{db}[/]")
 
 
 @app.command("ingest")
@@ -59,6 +59,10 @@ def ingest_command(
         Path | None, typer.Argument(help="Strategy text file (default: the bundled 2023 strategy).")
     ] = None,
     db: DbOption = None,
+    allow_partial: Annotated[
+        bool,
+        typer.Option("--allow-partial", help="Let an incomplete document replace a complete knowledge base."),
+    ] = False,
 ) -> None:
     """Parse the strategy into the policy graph and replace the knowledge base atomically."""
     target = knowledge_base.resolve_path(db)
@@ -75,13 +79,19 @@ def ingest_command(
             )
 
         try:
-            _, summary = ingest(path, target, step)
+            _, summary = ingest(path, target, step, allow_partial)
         except (CorpusError, StructureError) as exc:
             raise fail(str(exc)) from None
-        except OSError as exc:
-            raise fail(f"{target}: cannot write the knowledge base ({exc.strerror or exc})") from None
         progress.update(task, completed=len(INGEST_STEPS))
-    _print_summary(summary, target)
+    _print_summary(summary)
+    if summary.kept:
+        err.print(
+            "[bold yellow]the document looks incomplete: the complete knowledge base "
+            f"{escape(str(target))} was kept (give --allow-partial to replace it)[/]",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
+    console.print(f"knowledge base written to [bold]{target}[/]")
     if summary.missing:
         err.print("[bold yellow]the document looks incomplete; parsed what was there[/]")
         raise typer.Exit(code=2)

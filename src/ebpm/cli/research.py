@@ -505,7 +505,7 @@ def feed_command(
             rows = feed.observations(e, entries, labels)
         except ValueError as exc:
             raise fail(str(exc)) from None
-    monitor = Monitor(load(db), open_monitoring(monitoring_db))
+    monitor = Monitor(load(db), open_monitoring(monitoring_db, "write"))
     digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
     try:
         result = run_import(

@@ -28,6 +28,7 @@ class Summary:
     encoding: str
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    kept: bool = False  # incomplete, so the complete knowledge base already there was kept
 
 
 def summarize(doc: Document, text: str, encoding: str) -> Summary:
@@ -63,12 +64,23 @@ def summarize(doc: Document, text: str, encoding: str) -> Summary:
     return Summary(counts, low, unassigned, noise, encoding, list(doc.missing), list(doc.warnings))
 
 
-def ingest(source: Path | None, db: Path, progress: Progress | None = None) -> tuple[Document, Summary]:
-    """Parse ``source`` (default: the bundled corpus) and replace the knowledge base at ``db``."""
+def ingest(
+    source: Path | None, db: Path, progress: Progress | None = None, allow_partial: bool = False
+) -> tuple[Document, Summary]:
+    """Parse ``source`` (default: the bundled corpus) and replace the knowledge base at ``db``.
+
+    An incomplete document (``Summary.missing``) never replaces a complete knowledge base unless
+    ``allow_partial``: a cut or damaged file must not take a working server down to 0 measures.
+    It is stored where there is nothing better; ``Summary.kept`` says when it was not.
+    """
     step = progress or (lambda _msg: None)
     step("read")
     src = read_source(source)
     doc = parse_document(src.text, src.path, src.sha256, step)
+    if doc.missing and not allow_partial and knowledge_base.is_complete(db):
+        summary = summarize(doc, src.text, src.encoding)
+        summary.kept = True
+        return doc, summary
     step("index")
     docs = search_documents(doc)
     rows = index_rows(docs, paraphrases(docs))

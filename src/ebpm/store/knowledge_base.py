@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import fields
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, Table, create_engine, event, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ebpm.model import (
     Cell,
@@ -54,10 +57,48 @@ def _engine(path: Path) -> Engine:
 
 def write(doc: Document, path: Path, extra: dict[Table, list[dict[str, Any]]] | None = None) -> None:
     """Store ``doc`` (and ``extra`` rows, e.g. the search index) at ``path``, replacing any
-    previous knowledge base atomically."""
+    previous knowledge base atomically; a failure raises :class:`KnowledgeBaseError` naming it."""
     path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
+        _write(doc, path, extra)
+    except (OSError, SQLAlchemyError, sqlite3.Error) as exc:
+        reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
+        raise KnowledgeBaseError(f"{path}: cannot write the knowledge base ({reason})") from None
+
+
+def _temporary(path: Path, pid: int) -> Path:
+    return path.with_name(f".{path.name}.{pid}.tmp")
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete the temporaries of ingests into ``path`` that were killed (their process is gone)."""
+    removed = []
+    prefix, suffix = f".{path.name}.", ".tmp"
+    for tmp in path.parent.glob(f"{glob_escape(prefix)}*{suffix}"):
+        pid = tmp.name[len(prefix) : -len(suffix)]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def _write(doc: Document, path: Path, extra: dict[Table, list[dict[str, Any]]] | None) -> None:
+    tmp = _temporary(path, os.getpid())
     tmp.unlink(missing_ok=True)
     engine = _engine(tmp)
 
@@ -82,6 +123,24 @@ def write(doc: Document, path: Path, extra: dict[Table, list[dict[str, Any]]] | 
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def is_complete(path: Path) -> bool:
+    """True when ``path`` holds a readable knowledge base of a complete document (nothing missing)."""
+    if not path.is_file():
+        return False
+    engine = _engine(path)
+    try:
+        with engine.connect() as conn:
+            keys = {r.key for r in conn.execute(select(t.document.c.key))}
+            missing = conn.execute(
+                select(t.messages.c.position).where(t.messages.c.kind == "missing").limit(1)
+            ).first()
+    except SQLAlchemyError:
+        return False  # damaged or foreign: nothing worth keeping
+    finally:
+        engine.dispose()
+    return "sha256" in keys and missing is None
 
 
 BULK = 5000  # rows above which the driver's executemany takes plain tuples

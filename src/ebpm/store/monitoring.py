@@ -11,11 +11,17 @@ which keeps its values and gets ``superseded_at``.
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     ForeignKey,
@@ -29,11 +35,17 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool, StaticPool
 
 ENV_VAR = "EBPM_MONITORING_DB"
 DEFAULT_NAME = "ebpm-monitoring.sqlite"
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_ENV = "EBPM_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 30.0
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8  # primary result codes
+LOCK_HELD = "ebpm_write_lock"  # in Connection.info: this connection's transaction holds the lock
 
 metadata = MetaData()
 
@@ -188,49 +200,275 @@ def resolve_path(option: Path | None) -> Path:
     return Path(env) if env else Path(DEFAULT_NAME)
 
 
-def engine_for(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
+Access = Literal["read", "write", "shared"]
 
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: object, _record: object) -> None:
-        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers (the web server) never block an import
-        cursor.close()
 
-    return engine
+def busy_timeout() -> float:
+    """Seconds a write waits for another writer's lock: ``$EBPM_BUSY_TIMEOUT``, else 30."""
+    raw = os.environ.get(BUSY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 1e6:  # also rejects nan
+        raise MonitoringStoreError(f"${BUSY_ENV}: {raw!r} is not a number of seconds, e.g. 30")
+    return seconds
 
 
 class MonitoringStoreError(RuntimeError):
-    """The monitoring store cannot be opened or migrated; the message names the file."""
+    """The monitoring store cannot be opened, migrated or written; the message names the file.
+
+    ``reason`` is SQLite's own message where the store is damaged or not a store at all.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
-def open_store(path: Path) -> Engine:
-    """The store at ``path``, created or migrated to the current schema first."""
-    # imported here: Alembic is slow to import and only opening the store needs it
-    from alembic import command
-    from alembic.config import Config
+def engine_for(path: Path, access: Access = "shared") -> Engine:
+    """An engine on the store file at ``path``, without migrating it.
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        engine = engine_for(path)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-    except (OSError, SQLAlchemyError) as exc:
-        reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
-        raise MonitoringStoreError(
-            f"{path}: cannot open the monitoring store ({reason}); give another file with --monitoring-db"
-        ) from None
+    ``read``: opened read-only by SQLite, so nothing (not even the journal mode) is written.
+    ``write``: a transaction starts with ``BEGIN IMMEDIATE``, so a writer takes the write lock
+    before it reads: a second importer waits for the first (up to :func:`busy_timeout`) instead of
+    failing when its snapshot goes stale (see :func:`_take_the_write_lock_first`).
+    ``shared`` (the server): transactions start deferred, so its readers never wait for an
+    importer; its writes begin with a write statement, which waits.
+    """
+    timeout = busy_timeout()
+    if access == "read":
+        engine = create_engine(
+            f"sqlite:///{path}", creator=lambda: _connect_read_only(path, timeout), poolclass=QueuePool
+        )
+    else:
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": timeout})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if access != "read":
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers (the web server) never block an import
+        cursor.close()
+        if access == "write":
+            dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own: _begin does
+
+    if access == "write":
+        _take_the_write_lock_first(engine)
+
+    @event.listens_for(engine, "handle_error")
+    def _named(context: ExceptionContext) -> None:
+        # a lock held too long, a read-only file, a full disk: one line naming the store
+        exc = context.original_exception
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+            exc, sqlite3.IntegrityError | sqlite3.ProgrammingError
+        ):
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            reason = None if code in (SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY) else str(exc)
+            raise MonitoringStoreError(_explain(path, exc, timeout), reason) from None
+
     return engine
 
 
-def version(engine: Engine) -> tuple[int, int]:
-    """Changes whenever observations are imported or a target is set: a key for caches."""
-    with engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT (SELECT COALESCE(MAX(id), 0) FROM imports), (SELECT COALESCE(MAX(id), 0) FROM targets)"
-        ).one()
-    return (int(row[0]), int(row[1]))
+def _take_the_write_lock_first(engine: Engine) -> None:
+    """Start each transaction with ``BEGIN IMMEDIATE``, unless another connection of this process
+    holds the lock already: a read it makes meanwhile (a series' unit, during an import) would
+    otherwise wait for its own process. Such a read begins deferred; in WAL it never blocks."""
+    held = [0]  # transactions of this engine holding the write lock
+    guard = threading.Lock()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        with guard:
+            immediate = held[0] == 0
+            if immediate:
+                held[0] += 1
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+            return
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            with guard:
+                held[0] -= 1
+            raise
+        conn.info[LOCK_HELD] = True
+
+    def _end(conn: Connection) -> None:
+        if conn.info.pop(LOCK_HELD, False):
+            with guard:
+                held[0] -= 1
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+
+
+def _explain(path: Path, exc: sqlite3.Error, timeout: float) -> str:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return (
+            f"{path}: the monitoring store is locked by another writer (an import?) for more than "
+            f"{timeout:g} s; try again when it has finished, or wait longer with ${BUSY_ENV}=SECONDS"
+        )
+    if code == SQLITE_READONLY:
+        return f"{path}: the monitoring store is read-only here ({exc}); give another with --monitoring-db"
+    return f"{path}: monitoring store error ({exc})"
+
+
+def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    con = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+    try:
+        con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != SQLITE_READONLY:
+            con.close()
+            raise
+        # A WAL store in a folder we may not write has no -shm file and cannot get one: SQLite
+        # reads it only as immutable, which is what a store nobody here can write is.
+        con.close()
+        con = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=timeout, check_same_thread=False)
+    return con
+
+
+def _empty() -> Engine:
+    """An empty store in memory: what a read finds where no store has been written yet."""
+    engine = create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(":memory:", check_same_thread=False),
+        poolclass=StaticPool,
+    )
+    metadata.create_all(engine)
+    return engine
+
+
+def _config(conn: Connection | None = None) -> Any:
+    # imported here: Alembic is slow to import and only opening the store needs it
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def head_revision() -> str:
+    """The schema revision this version of ebpm reads and writes."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head
+
+
+def _revision(conn: Connection) -> str | None:
+    """The store's schema revision; None for a store no migration has run on yet."""
+    tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "alembic_version" not in tables:
+        return None
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def _cannot_open(path: Path, exc: BaseException) -> MonitoringStoreError:
+    """The error for a store that cannot be opened at all: the file's fault, not a busy writer's."""
+    if isinstance(exc, MonitoringStoreError):
+        if exc.reason is None:
+            return exc
+        reason: object = exc.reason
+    else:
+        reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
+    return MonitoringStoreError(
+        f"{path}: cannot open the monitoring store ({reason}); give another file with --monitoring-db"
+    )
+
+
+def migrate(path: Path) -> tuple[str | None, str]:
+    """Create the store at ``path`` or migrate it to the current schema; (before, after) revisions."""
+    from alembic import command
+
+    engine = engine_for(path, "write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with engine.begin() as conn:
+            before = _revision(conn)
+            command.upgrade(_config(conn), "head")
+            after = _revision(conn)
+    except (OSError, SQLAlchemyError, MonitoringStoreError) as exc:
+        raise _cannot_open(path, exc) from None
+    finally:
+        engine.dispose()
+    assert after is not None
+    return before, after
+
+
+def open_store(path: Path, access: Access = "shared") -> Engine:
+    """The store at ``path``.
+
+    ``write`` and ``shared`` create it or migrate it to the current schema first, ``shared``
+    falls back to ``read`` where the file exists but may not be written. ``read`` never writes:
+    a store not written yet reads as empty, and one at an older schema is an error that says to
+    run ``ebpm migrate``.
+    """
+    if access == "shared" and path.exists() and not _writable(path):
+        access = "read"
+    if access == "read":
+        return _open_read_only(path)
+    migrate(path)
+    return engine_for(path, access)
+
+
+def _writable(path: Path) -> bool:
+    # SQLite writes the -wal and -shm files next to the store, so its folder must be writable too
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _open_read_only(path: Path) -> Engine:
+    if not path.exists():
+        return _empty()
+    engine = engine_for(path, "read")
+    try:
+        with engine.connect() as conn:
+            current = _revision(conn)
+    except (OSError, SQLAlchemyError, MonitoringStoreError) as exc:
+        engine.dispose()
+        raise _cannot_open(path, exc) from None
+    if current is None:
+        engine.dispose()
+        return _empty()  # an empty file: no store written yet
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        raise MonitoringStoreError(
+            f"{path}: the monitoring store has schema {current}, this ebpm needs {head}; "
+            "run `ebpm migrate` to upgrade it"
+        )
+    return engine
+
+
+# per engine, the connection version() reads on (dropped with its engine)
+_watchers: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+_watchers_lock = threading.Lock()
+
+
+def version(engine: Engine) -> int:
+    """Changes whenever anything is committed to the store, by this process or another: a key for
+    caches of what is read from it (observations, targets, budget projects, matches and reviews,
+    and whatever a later table holds), so no write is missed by a list of tables to watch.
+
+    SQLite's ``data_version`` moves whenever another connection commits. It is read on one
+    connection kept for the purpose, which never writes, so every write is another's.
+    """
+    with _watchers_lock:  # one connection, asked by every request thread in turn
+        watcher = _watchers.get(engine)
+        if watcher is None:
+            watcher = _watchers[engine] = engine.raw_connection()
+        cursor = watcher.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            row = cursor.fetchall()
+        finally:
+            cursor.close()  # no statement left open: it would hold a read snapshot
+    return int(row[0][0])
