@@ -12,12 +12,18 @@ The reference is /api/health, which returns a constant: what the server, HTTP an
 middleware cost on their own. The targets: the section page within 5x the constant endpoint's
 latency, and server-side rendering under 50 ms.
 
+Keep-alive: the reference and /api/measures, REQUESTS requests over one reused connection
+against the same over a new connection each. A reused connection must not be the slower one:
+a server that leaves Nagle's algorithm on (no TCP_NODELAY) holds each response's body until the
+client's delayed ACK, 40 ms on Linux, on a reused connection only (issue 15).
+
     .venv/bin/python benchmarks/web.py [--requests N] [--duration S] [--concurrency C]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import os
 import socket
@@ -45,6 +51,7 @@ URLS = [
     ("search (API)", "/api/search?q=女性研究者の活躍"),
     ("search page, rendered", "/search?q=女性研究者の活躍&n={n}"),
 ]
+KEEP_ALIVE_URLS = [URLS[0], URLS[1]]
 counter = itertools.count()
 
 
@@ -90,6 +97,27 @@ def latency(client: httpx.Client, url: str, n: int) -> tuple[list[float], list[f
     return total, server, size
 
 
+def one_connection(port: int, url: str, n: int, reuse: bool) -> list[float]:
+    """``n`` sequential GETs, over one keep-alive connection (``reuse``) or a new one each."""
+    times = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    first = conn.sock
+    for _ in range(n):
+        if not reuse:
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        t0 = time.perf_counter()
+        conn.request("GET", url.format(n=next(counter)), headers={} if reuse else {"connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        times.append((time.perf_counter() - t0) * 1000)
+        if response.status != 200 or (reuse and conn.sock is not first):
+            raise RuntimeError(f"{url}: status {response.status}, connection reused: {conn.sock is first}")
+    conn.close()
+    return times
+
+
 def throughput(base: str, url: str, seconds: float, workers: int) -> float:
     counts = [0] * workers
     stop = time.perf_counter() + seconds
@@ -132,6 +160,12 @@ def main() -> None:
                     rows.append(
                         (label, size, pct(total, 50), pct(total, 95), pct(app, 50), pct(app, 95), rps)
                     )
+            kept = []
+            for label, url in KEEP_ALIVE_URLS:
+                one_connection(port, url, 20, reuse=True)  # warm-up
+                reused = one_connection(port, url, args.requests, reuse=True)
+                fresh = one_connection(port, url, args.requests, reuse=False)
+                kept.append((label, pct(reused, 50), pct(reused, 95), pct(fresh, 50), pct(fresh, 95)))
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -164,6 +198,22 @@ def main() -> None:
             f"(target 5x: {'met' if cached[3] <= 5 * ref[3] else 'NOT met'}); "
             f"{rendered[0]}: p95 {rendered[3] / ref[3]:.1f}x, server-side p95 {rendered[5]:.1f} ms "
             f"(target < 50 ms: {'met' if rendered[5] < 50 else 'NOT met'})"
+        )
+    print()
+    print(f"keep-alive: {args.requests} sequential requests over one connection, then a new connection each")
+    columns = ("reused p50", "reused p95", "new p50", "new p95")
+    header = f"{'request':32} " + " ".join(f"{c:>11}" for c in columns)
+    print(header)
+    print("-" * len(header))
+    for label, r50, r95, f50, f95 in kept:
+        print(f"{label:32} {r50:11.2f} {r95:11.2f} {f50:11.2f} {f95:11.2f}")
+    print()
+    for label, r50, _r95, f50, _f95 in kept:
+        stalled = r50 > max(2 * f50, f50 + 20)  # the delayed-ACK stall adds ~40 ms to reused ones only
+        print(
+            f"{label}, one reused connection: p50 {r50:.2f} ms = {r50 / ref[2]:.1f}x the constant "
+            f"endpoint's p50 above, {r50 / f50:.2f}x a new connection's "
+            f"({'a Nagle/delayed-ACK stall: TCP_NODELAY is off' if stalled else 'no stall'})"
         )
 
 

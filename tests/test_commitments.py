@@ -98,7 +98,7 @@ def test_cli_commitments(invoke: Invoke, kb_file: Path) -> None:
         (["--due-by", "2024-13-01"], "not a date"),
         (["--overdue-as-of", "tomorrow"], "not a date"),
         (["--json", "--csv"], "choose one"),
-        (["--section", "9.9"], "no measure rows under section"),
+        (["--section", "9.9"], "unknown section '9.9'"),
     ],
 )
 def test_cli_commitments_bad_input(invoke: Invoke, kb_file: Path, args: list[str], message: str) -> None:

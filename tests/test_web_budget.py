@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from ebpm.budget.engine import MappingEngine
 from ebpm.budget.projects import import_projects
 from ebpm.budget.service import BudgetService
 from ebpm.model import Document
@@ -19,9 +20,15 @@ TOKEN = "budget-token"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, doc: Document) -> Path:
+def engine(doc: Document) -> MappingEngine:
+    """The mapping engine, built once: it analyses the whole strategy."""
+    return MappingEngine(doc)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, doc: Document, engine: MappingEngine) -> Path:
     path = tmp_path_factory.mktemp("budget-web") / "monitoring.sqlite"
-    service = BudgetService(doc, open_store(path))
+    service = BudgetService(doc, open_store(path), engine)
     import_projects(service.store, SAMPLE)
     service.recompute()
     return path
@@ -81,3 +88,43 @@ def test_pages(client: TestClient) -> None:
     item = client.get("/budget/items/2.4.3").text
     assert 'data-chart="' in item
     assert client.get("/budget.json").json()["treemap"]["leaves"]
+
+
+def test_pages_follow_every_budget_write(
+    tmp_path: Path, ingested_kb: Path, doc: Document, engine: MappingEngine
+) -> None:
+    """A budget import, a mapping and a review each change the pages at once, whether written by
+    a command (its own connection to the store) or through the API."""
+    rows = SAMPLE.read_text(encoding="utf-8").splitlines()[:4]  # the header and three projects
+    first = tmp_path / "first.csv"
+    first.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = tmp_path / "monitoring.sqlite"
+    command = BudgetService(doc, open_store(path), engine)
+    import_projects(command.store, first)  # `ebpm budget import --no-map`
+    client = client_for(ingested_kb, path, token=TOKEN)
+    listed = client.get("/budget.json").json()["projects"]
+    assert [p["project_id"] for p in listed] == ["SAMPLE-21-01", "SAMPLE-21-02", "SAMPLE-21-03"]
+    assert not any(p["top_items"] for p in listed)
+    before_html = client.get("/budget/projects/SAMPLE-21-01").text
+
+    command.recompute()  # `ebpm budget map`
+    assert any(p["top_items"] for p in client.get("/budget.json").json()["projects"])
+    mapped_html = client.get("/budget/projects/SAMPLE-21-01").text
+    assert mapped_html != before_html and "共通の語" in mapped_html
+
+    revised = tmp_path / "revised.csv"
+    revised.write_text(
+        first.read_text(encoding="utf-8").replace(rows[1].split(",")[2], "改名した事業"), encoding="utf-8"
+    )
+    import_projects(command.store, revised)  # `ebpm budget import`: a new name for SAMPLE-21-01
+    assert client.get("/budget.json").json()["projects"][0]["name"] == "改名した事業"
+    assert "改名した事業" in client.get("/budget/projects/SAMPLE-21-01").text
+
+    item = client.get("/budget/projects/SAMPLE-21-01.json").json()["items"][0]["item_id"]
+    body = {"item_id": item, "decision": "reject", "reviewer": "鈴木"}
+    url = "/api/budget/projects/SAMPLE-21-01/reviews"
+    assert client.put(url, json=body, headers={"authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert [r["reviewer"] for r in client.get("/budget/projects/SAMPLE-21-01.json").json()["reviews"]] == [
+        "鈴木"
+    ]
+    assert "reject (鈴木)" in client.get("/budget/projects/SAMPLE-21-01").text

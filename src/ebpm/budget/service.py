@@ -19,8 +19,8 @@ from sqlalchemy import Engine, delete, insert, select
 
 from ebpm.budget import aggregation
 from ebpm.budget.engine import MappingEngine, Project
+from ebpm.errors import NotFoundError
 from ebpm.model import Document
-from ebpm.services.browse import NotFoundError
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
 

@@ -17,6 +17,16 @@ from ebpm.store.knowledge_base import KnowledgeBaseError
 from ebpm.store.monitoring import MonitoringStoreError
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` whose accepted connections get TCP_NODELAY.
+
+    asyncio sets TCP_NODELAY on an accepted connection only when the listening socket's ``proto``
+    is IPPROTO_TCP, and ``socket.create_server`` leaves it 0: without it Nagle's algorithm holds
+    the body of each keep-alive response until the client's delayed ACK, 40 ms later."""
+    sock = socket.create_server((host, port))
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[
@@ -45,6 +55,7 @@ def serve_command(
     import uvicorn
 
     from ebpm.web.app import create_app
+    from ebpm.web.limits import LimitError
 
     path = knowledge_base.resolve_path(db)
     try:
@@ -53,13 +64,13 @@ def serve_command(
         raise fail(str(exc)) from None
     # bind here, so that a port in use is a clear error rather than uvicorn's log line
     try:
-        sock = socket.create_server((host, port))
+        sock = listen(host, port)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
     try:
         # a missing research store is no reason not to serve: its pages say how to load one
         app_ = create_app(path.resolve(), monitoring_db, research_db=research_path(research_db).resolve())
-    except MonitoringStoreError as exc:
+    except (MonitoringStoreError, LimitError) as exc:
         sock.close()
         raise fail(str(exc)) from None
     console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")

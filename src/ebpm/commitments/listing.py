@@ -7,19 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from ebpm.commitments.deadlines import Deadline, due_summary, extract_deadlines
+from ebpm.errors import UnknownMinistryError as UnknownMinistryError  # re-exported for the command
+from ebpm.errors import UnknownSectionError as UnknownSectionError
 from ebpm.model import Document
 from ebpm.sources.normalize import compact
 
 # undated dues sort after every date, in this order
 _CATEGORY_ORDER = {"asap": 1, "ongoing": 2, "unspecified": 3}
-
-
-class UnknownMinistryError(ValueError):
-    """A ministry abbreviation that the strategy does not use."""
-
-
-class UnknownSectionError(ValueError):
-    """A heading id under which there are no measure rows."""
 
 
 def _under(section: str, prefix: str) -> bool:
@@ -51,6 +45,20 @@ def owners(doc: Document) -> set[str]:
     return {o for m in doc.measures for c in [m.commitment, *m.actions] for o in c.ministries}
 
 
+def check_filters(doc: Document, section: str | None, ministry: str | None) -> None:
+    """Unknown filter values are errors, not empty lists: a typo should not look like 'nothing'.
+
+    A section is known when it is a heading id, with or without rows under it (chapter 1 has
+    none): the one check every listing, the API and the pages make, so that a value one of
+    them accepts is never refused by another.
+    """
+    if section is not None and not any(h.id == section for h in doc.headings):
+        raise UnknownSectionError(f"unknown section {section!r}; ids look like 2.2 or 2.2.1")
+    if ministry is not None and compact(ministry) not in owners(doc):
+        known = "、".join(sorted(owners(doc)))
+        raise UnknownMinistryError(f"unknown ministry {ministry!r}; the strategy's owners are: {known}")
+
+
 def _deciding_phrase(deadlines: tuple[Deadline, ...], summary: date | str) -> str | None:
     """The phrase, as written, of the deadline that sets the action's due."""
     for d in deadlines:
@@ -73,12 +81,8 @@ def list_commitments(
     ``overdue_as_of`` only those whose due date has passed by then; with ``section``
     only rows under that heading (``2.2.1`` takes 2.2.1.1, 2.2.1.2, …).
     """
+    check_filters(doc, section, ministry)
     wanted = compact(ministry) if ministry else None
-    if wanted is not None and wanted not in owners(doc):
-        known = "、".join(sorted(owners(doc)))
-        raise UnknownMinistryError(f"unknown ministry {ministry!r}; the strategy's owners are: {known}")
-    if section is not None and not any(_under(m.section, section) for m in doc.measures):
-        raise UnknownSectionError(f"no measure rows under section {section!r}; ids look like 2.2 or 2.2.1")
     rows: list[Commitment] = []
     for m in doc.measures:
         if section is not None and not _under(m.section, section):

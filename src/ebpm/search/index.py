@@ -168,6 +168,7 @@ class SearchIndex:
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(select(t.search_docs).order_by(t.search_docs.c.doc)).all()
+                headings = conn.execute(select(t.headings.c.id)).scalars().all()
         except SQLAlchemyError:
             self._engine.dispose()
             raise IndexMissingError(
@@ -189,7 +190,8 @@ class SearchIndex:
             )
             for r in rows
         ]
-        self.sections = sorted({d.section for d in self.docs if d.section})
+        # every heading is a valid filter, also one nothing is indexed under (chapter 1): it finds nothing
+        self.sections = sorted({*headings, *(d.section for d in self.docs if d.section)})
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
         self._expansions = self._glossary_expansions()
         # a query says a thesaurus entry as one inflected word (減らしたい says 減らす) or as

@@ -10,18 +10,16 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from ebpm.commitments import listing
 from ebpm.commitments.deadlines import due_summary, extract_deadlines
 from ebpm.commitments.reposts import CellKey
+from ebpm.errors import NotFoundError as NotFoundError  # re-exported for the commands that catch it here
 from ebpm.model import Cell, GoalStatement, Heading, Indicator, Measure
 from ebpm.services.knowledge import Knowledge
 from ebpm.sources.normalize import compact
 
 Json = dict[str, Any]
 EMPTY_CELL = ("―", "－")
-
-
-class NotFoundError(LookupError):
-    """An id that names nothing in the knowledge base; the message says what was looked for."""
 
 
 def under(section: str, prefix: str) -> bool:
@@ -198,11 +196,9 @@ def list_measures(
 
 
 def check_filters(k: Knowledge, section: str | None, ministry: str | None) -> None:
-    """Unknown filter values are errors, not empty lists: a typo should not look like 'nothing'."""
-    if section is not None and section not in k.headings:
-        raise NotFoundError(f"unknown section {section!r}; ids look like 2.2 or 2.2.1")
-    if ministry is not None and compact(ministry) not in k.owners():
-        raise NotFoundError(f"unknown ministry {ministry!r}; owners are: {'、'.join(sorted(k.owners()))}")
+    """Unknown filter values are errors (UnknownSectionError, UnknownMinistryError), not empty
+    lists; a heading without rows is known and gives an empty list."""
+    listing.check_filters(k.doc, section, ministry)
 
 
 def _cell_ref(k: Knowledge, key: CellKey) -> Json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from html import escape
+from pathlib import PurePath
 from typing import Any
 
 from ebpm.commitments.listing import Commitment, counts_by_ministry, counts_by_year, list_commitments
@@ -45,7 +46,8 @@ def overview(k: Knowledge) -> Json:
     doc = k.doc
     return {
         "title": "統合イノベーション戦略2023",
-        "source": {"path": doc.source, "sha256": doc.sha256, "line_count": doc.line_count},
+        # the file name only: the server's directories are nobody's business
+        "source": {"path": PurePath(doc.source).name, "sha256": doc.sha256, "line_count": doc.line_count},
         "totals": {
             "measures": len(doc.measures),
             "actions": sum(s["counts"]["actions"] for s in sections),

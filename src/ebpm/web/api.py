@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
+from ebpm.indicators.monitor import InvalidTargetError
 from ebpm.indicators.periods import PeriodError, parse_period
+from ebpm.indicators.progress import Status
 from ebpm.search.documents import KINDS
 from ebpm.search.index import MAX_QUERY
 from ebpm.services import browse, overview
@@ -203,18 +205,7 @@ def commitments(
     }
 
 
-StatusQ = Annotated[
-    Literal[
-        "target_achieved",
-        "on_track",
-        "fair_progress",
-        "limited_progress",
-        "deterioration",
-        "insufficient_data",
-    ]
-    | None,
-    Query(description="Only series with this status."),
-]
+StatusQ = Annotated[Status | None, Query(description="Only series with this status.")]
 
 
 @router.get(
@@ -273,7 +264,10 @@ def set_indicator_target(
         base = parse_period(body.base_period).label if body.base_period else None
     except PeriodError as exc:
         raise HTTPException(422, str(exc)) from None
-    return monitor.set_target(series_id, body.value, period, body.direction, author, base, body.note)
+    try:
+        return monitor.set_target(series_id, body.value, period, body.direction, author, base, body.note)
+    except InvalidTargetError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get(

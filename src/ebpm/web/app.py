@@ -1,7 +1,9 @@
 """The web application: REST API under /api/, HTML pages with JSON twins, packaged static assets.
 
-Read-only: every route is a GET. Errors are JSON for the API and the JSON twins and an
-HTML page elsewhere, never a stack trace.
+Reads are GETs (each answers HEAD too); the few writes (a series' target, a budget review) are
+PUTs under /api/ that need the API token. Errors are JSON for the API and the JSON twins and
+an HTML page elsewhere, never a stack trace; each error a service raises maps to one status
+(``ERROR_STATUS``).
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebpm import __version__
+from ebpm.errors import NotFoundError
 from ebpm.research.service import ResearchService
 from ebpm.research.store import ResearchStoreError
 from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError, QueryError
-from ebpm.services.browse import NotFoundError
 from ebpm.services.knowledge import KnowledgeCache
 from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
 from ebpm.web import api, pages, research_api, research_pages
+from ebpm.web.limits import RequestLimits, max_body_bytes
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
 
@@ -76,6 +79,40 @@ class HeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# Every error a service raises up to the web, with the one status it is answered with (a
+# subclass, such as UnknownSectionError or UnknownSeriesError, takes its base's).
+ERROR_STATUS: dict[type[Exception], int] = {
+    NotFoundError: 404,  # an unknown id or filter value
+    QueryError: 422,  # a search query that cannot be searched
+    KnowledgeBaseError: 503,  # no knowledge base loaded, or an unreadable one
+    IndexMissingError: 503,
+    ResearchStoreError: 503,  # a research store that exists but is locked or not a store
+}
+
+
+def status_of(exc: Exception) -> int:
+    return next(ERROR_STATUS[c] for c in type(exc).__mro__ if c in ERROR_STATUS)
+
+
+class HeadAsGet:
+    """HEAD on every GET route: the GET's status and headers (Content-Length included), no body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api/") or path.endswith(".json")
@@ -102,7 +139,9 @@ def create_app(
         version=__version__,
         description=(
             "統合イノベーション戦略2023 as a policy graph: sections, measure rows, actions, ministries, "
-            "indicators, footnotes, glossary, search and commitments. Read-only. Every fact carries the "
+            "indicators, footnotes, glossary, search, commitments, indicator monitoring and budget mapping. "
+            "Reads are GETs; the writes (a series' target, a budget review) are PUTs that need the "
+            "API token as a bearer token. Every fact carries the "
             "1-based line numbers of the source text. Lists take `limit`/`offset`; `format=csv` downloads "
             "the whole filtered list as CSV (UTF-8 with BOM, for Excel)."
         ),
@@ -115,7 +154,9 @@ def create_app(
     app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
     app.state.research = ResearchService(research_path(research_db))
     app.state.api_token = api_token if api_token is not None else os.environ.get("EBPM_API_TOKEN", "")
+    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes())  # inside: its 413s get the headers
     app.add_middleware(HeadersMiddleware)
+    app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -137,23 +178,11 @@ def create_app(
         message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in details)
         return _error(request, 422, message)
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return _error(request, 404, str(exc))
+    async def service_error(request: Request, exc: Exception) -> Response:
+        return _error(request, status_of(exc), str(exc))
 
-    @app.exception_handler(QueryError)
-    async def bad_query(request: Request, exc: QueryError) -> Response:
-        return _error(request, 422, str(exc))
-
-    @app.exception_handler(KnowledgeBaseError)
-    @app.exception_handler(IndexMissingError)
-    async def no_knowledge(request: Request, exc: Exception) -> Response:
-        return _error(request, 503, str(exc))
-
-    @app.exception_handler(ResearchStoreError)
-    async def research_unreadable(request: Request, exc: ResearchStoreError) -> Response:
-        # a missing store is caught before (a 404); this one exists but is locked or not a store
-        return _error(request, 503, str(exc))
+    for error in ERROR_STATUS:
+        app.add_exception_handler(error, service_error)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

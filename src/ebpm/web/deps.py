@@ -51,10 +51,16 @@ def require_token(request: Request) -> str:
         raise HTTPException(
             403, "this server is read-only: start it with $EBPM_API_TOKEN set to allow writes"
         )
-    given = request.headers.get("authorization", "")
-    if not secrets.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+    if not bearer_matches(request.headers.get("authorization", ""), expected):
         raise HTTPException(401, "a valid bearer token is needed", headers={"www-authenticate": "Bearer"})
     return "api"
+
+
+def bearer_matches(authorization: str, expected: str) -> bool:
+    """``authorization`` is ``Bearer <expected>``; the scheme in any case (RFC 7235), the token
+    compared in constant time."""
+    scheme, _, token = authorization.strip().partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), expected.encode())
 
 
 Writer = Annotated[str, Depends(require_token)]

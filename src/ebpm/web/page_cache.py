@@ -1,8 +1,10 @@
-"""Rendered pages, kept while the knowledge base they were rendered from is the current one.
+"""Rendered pages, kept while the stores they were rendered from are unchanged.
 
-The knowledge base is read-only between ingests, so a page's bytes depend only on the
-document, the URL and (for "overdue" defaults) today's date. A re-ingest loads a new
-document and with it a new cache key, so a stale page is never served.
+A page's bytes depend only on the loaded knowledge base, the monitoring store (observations,
+targets, budget projects, matches and reviews), the URL and (for "overdue" defaults) today's
+date; the key (made in ``pages._serve``) names all of them. A re-ingest loads a new document,
+and any write to the monitoring store moves its version, so a stale page is never served.
+The research pages are not kept here: the research service caches by its store's state.
 """
 
 from __future__ import annotations

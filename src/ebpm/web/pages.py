@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from ebpm.errors import NotFoundError
 from ebpm.indicators.progress import STATUS_LABELS, roll_up
 from ebpm.search.documents import KINDS
 from ebpm.search.index import QueryError, Results
@@ -76,8 +77,10 @@ def _cached(body: bytes, media_type: str) -> Cached:
 def _serve(request: Request, k: Knowledge, render: Callable[[], Cached]) -> Response:
     """The page from the cache (rendered on a miss), or 304 when the browser has it already."""
     cache: PageCache = request.app.state.page_cache
-    # "today" is part of the key: the ministry page's overdue marks default to today's date;
-    # the monitoring store's version, because an import or a new target changes indicator pages
+    # The key names every store a page reads: the loaded knowledge base (a re-ingest loads a new
+    # one) and the monitoring store, which changes with each indicator or budget import, target,
+    # budget mapping and review, from this server or a command. "today" too: the ministry page's
+    # overdue marks default to today's date. (The research pages are not cached here.)
     store_version = monitoring.version(request.app.state.monitoring)
     key = (k.token, store_version, date.today(), str(request.url.path), str(request.url.query))
     page = cache.get_or_render(key, render)
@@ -208,7 +211,7 @@ def goal(
     """A goal statement with the statuses of its indicators rolled up."""
     g = next((g for g in k.doc.goals if g.id == goal_id), None)
     if g is None:
-        raise browse.NotFoundError(f"no goal {goal_id!r}; goal ids look like 2.2.1.goal.1")
+        raise NotFoundError(f"no goal {goal_id!r}; goal ids look like 2.2.1.goal.1")
     statuses = [s for s in monitor.statuses() if goal_id in s["goal_ids"]]
     summary, counts = roll_up([s["status"] for s in statuses])
     return {
