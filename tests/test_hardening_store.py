@@ -85,27 +85,24 @@ def observations_csv(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- defect 4: two writers
 
 
+def _while_locked(invoke: Invoke, store: Path, *args: str) -> Result:
+    """``ebpm args`` on ``store`` while another connection holds its write lock (an importer
+    in the middle of its work), with a short busy timeout."""
+    monitoring.migrate(store)
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        return invoke(*args, "--monitoring-db", str(store), env={monitoring.BUSY_ENV: "0.2"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def test_an_import_waiting_too_long_for_the_lock_fails_in_one_line(
     invoke: Invoke, kb_file: Path, tmp_path: Path, observations_csv: Path
 ) -> None:
     store = tmp_path / "m.sqlite"
-    monitoring.migrate(store)
-    holder = sqlite3.connect(store, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another importer, in the middle of its work
-    try:
-        result = invoke(
-            "indicators",
-            "import",
-            str(observations_csv),
-            "--db",
-            str(kb_file),
-            "--monitoring-db",
-            str(store),
-            env={monitoring.BUSY_ENV: "0.2"},
-        )
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+    result = _while_locked(invoke, store, "indicators", "import", str(observations_csv), "--db", str(kb_file))
     out = clean_failure(result, store)
     assert "locked" in out and monitoring.BUSY_ENV in out
     assert imports_in(store) == 0
@@ -115,23 +112,7 @@ def test_a_budget_import_waiting_too_long_for_the_lock_fails_in_one_line(
     invoke: Invoke, kb_file: Path, tmp_path: Path
 ) -> None:
     store = tmp_path / "m.sqlite"
-    monitoring.migrate(store)
-    holder = sqlite3.connect(store, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        result = invoke(
-            "budget",
-            "import",
-            str(BUDGET_SAMPLE),
-            "--db",
-            str(kb_file),
-            "--monitoring-db",
-            str(store),
-            env={monitoring.BUSY_ENV: "0.2"},
-        )
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+    result = _while_locked(invoke, store, "budget", "import", str(BUDGET_SAMPLE), "--db", str(kb_file))
     assert "locked" in clean_failure(result, store)
 
 
@@ -146,8 +127,13 @@ def test_a_second_importer_waits_for_the_first(
         "INSERT INTO imports (file, format, sha256, rows, added, revised, unchanged, imported_at, "
         "imported_by) VALUES ('first.csv', 'csv', '0', 0, 0, 0, 0, '2024-01-01T00:00:00+00:00', 'first')"
     )
+
     # the first importer commits while the second waits for its lock
-    done = threading.Timer(0.5, lambda: (first.execute("COMMIT"), first.close()))
+    def commit_and_close() -> None:
+        first.execute("COMMIT")
+        first.close()
+
+    done = threading.Timer(0.5, commit_and_close)
     done.start()
     try:
         result = invoke(
