@@ -236,3 +236,107 @@ def test_cli(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.csv", JA + "S-1,2023,名前,内閣府,,,,x,\n")
     out = invoke("budget", "import", str(bad), *store)
     assert out.exit_code == 1 and "line 2: budget" in out.output
+
+
+def test_an_interrupted_map_leaves_projects_visibly_not_yet_mapped(
+    service: BudgetService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ebpm.budget import service as service_module
+    from ebpm.budget.service import unmapped
+
+    import_projects(service.store, SAMPLE / "projects.csv")
+    assert len(unmapped(service.store)) == 96 and not any(p["mapped"] for p in service.matches())
+    monkeypatch.setattr(service_module, "BATCH", 10)
+
+    def killed(n: int, total: int) -> None:
+        if n == 25:
+            raise KeyboardInterrupt  # as a kill in the middle of the third batch
+
+    with pytest.raises(KeyboardInterrupt):
+        service.recompute(progress=killed)
+    states = {p["project_id"]: p["mapped"] for p in service.matches()}
+    assert sum(states.values()) == 20  # two batches were written, the rest waits
+    assert sorted(unmapped(service.store)) == sorted(pid for pid, done in states.items() if not done)
+    assert service.recompute(pending_only=True) == 76
+    assert unmapped(service.store) == [] and all(p["mapped"] for p in service.matches())
+
+
+def test_a_revised_project_is_not_yet_mapped_until_the_next_map(
+    service: BudgetService, tmp_path: Path
+) -> None:
+    from ebpm.budget.service import unmapped
+
+    body = JA + f"Q-1,2023,{QUANTUM},100,\nQ-2,2023,国民年金の給付事務,厚生労働省,,年金を支払う。,,5,\n"
+    import_projects(service.store, write(tmp_path, "a.csv", body))
+    service.recompute()
+    assert unmapped(service.store) == []
+    import_projects(service.store, write(tmp_path, "b.csv", body.replace(",100,", ",120,")))
+    q1 = service.matches("Q-1")[0]
+    assert (q1["mapped"], q1["computed"]) == (False, True) and q1["items"]  # the older matches, labelled
+    assert service.matches("Q-2")[0]["mapped"] is True
+    assert unmapped(service.store) == ["Q-1"]
+    assert service.recompute(pending_only=True) == 1 and service.matches("Q-1")[0]["mapped"] is True
+
+
+def test_the_next_import_or_serve_start_finishes_the_mapping(
+    invoke: Invoke, ingested_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import uvicorn
+
+    from ebpm.cli import budget as budget_cli
+
+    m = tmp_path / "m.sqlite"
+    store = ["--db", str(ingested_kb), "--monitoring-db", str(m)]
+    out = invoke("budget", "import", str(SAMPLE / "projects.csv"), "--no-map", *store)
+    assert out.exit_code == 0, out.output
+    rows = json.loads(invoke("budget", "matches", "--json", *store).output)
+    assert len(rows) == 96 and not any(p["mapped"] for p in rows)
+    text_out = invoke("budget", "matches", "--project", "SAMPLE-24-05", *store).output
+    assert "SAMPLE-24-05" in text_out and "not yet mapped" in text_out
+    # the next import maps them, even though it changes no row
+    out = invoke("budget", "import", str(SAMPLE / "projects.csv"), *store)
+    assert out.exit_code == 0 and "0 added" in out.output and "mapped 96 projects" in out.output
+    assert all(p["mapped"] for p in json.loads(invoke("budget", "matches", "--json", *store).output))
+
+    # serve start: a store it may not write is served as it is, with a note
+    other = tmp_path / "other.sqlite"
+    store = ["--db", str(ingested_kb), "--monitoring-db", str(other)]
+    assert invoke("budget", "import", str(SAMPLE / "projects.csv"), "--no-map", *store).exit_code == 0
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+
+    def free_port() -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return str(s.getsockname()[1])
+
+    def read_only(path: Path | None, access: str) -> None:
+        raise budget_cli.MonitoringStoreError(f"{path}: the monitoring store is read-only here")
+
+    with monkeypatch.context() as patch:  # as root, permissions would not make it read-only
+        patch.setattr(budget_cli, "open_monitoring", read_only)
+        out = invoke("serve", "--port", free_port(), *store)
+    assert out.exit_code == 0, out.output
+    assert "96 budget projects stay not yet mapped" in " ".join(out.output.split())
+    assert not any(p["mapped"] for p in json.loads(invoke("budget", "matches", "--json", *store).output))
+    out = invoke("serve", "--port", free_port(), *store)
+    assert out.exit_code == 0, out.output
+    assert "96 budget projects are not yet mapped: mapping them" in out.output
+    assert "mapped 96 projects" in out.output
+    assert all(p["mapped"] for p in json.loads(invoke("budget", "matches", "--json", *store).output))
+
+
+def test_the_migrations_match_the_tables(tmp_path: Path) -> None:
+    """The budget tables moved to their own module: one metadata, which the migrations build."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ebpm.store import budget_tables
+    from ebpm.store.monitoring import metadata
+
+    assert budget_tables.budget_projects.metadata is metadata
+    engine = open_store(tmp_path / "m.sqlite", "write")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []

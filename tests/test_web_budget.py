@@ -128,3 +128,23 @@ def test_pages_follow_every_budget_write(
         "鈴木"
     ]
     assert "reject (鈴木)" in client.get("/budget/projects/SAMPLE-21-01").text
+
+
+def test_not_yet_mapped_projects_are_labelled(
+    client: TestClient, tmp_path: Path, ingested_kb: Path, doc: Document, engine: MappingEngine
+) -> None:
+    mapped = client.get("/api/budget/projects", params={"limit": 500}).json()["items"]
+    assert all(p["mapped"] is True for p in mapped)
+    assert "未マッピング" not in client.get("/budget").text
+    path = tmp_path / "monitoring.sqlite"
+    service = BudgetService(doc, open_store(path), engine)
+    import_projects(service.store, SAMPLE)  # `ebpm budget import --no-map`, or killed while mapping
+    fresh = client_for(ingested_kb, path)
+    listed = fresh.get("/api/budget/projects", params={"limit": 500}).json()["items"]
+    assert len(listed) == 96 and not any(p["mapped"] for p in listed)
+    assert fresh.get("/api/budget/projects/SAMPLE-24-05").json()["mapped"] is False
+    assert "未マッピング" in fresh.get("/budget").text
+    assert "未マッピング" in fresh.get("/budget/projects/SAMPLE-24-05").text
+    service.recompute(pending_only=True)  # what the next import or server start does
+    assert fresh.get("/api/budget/projects/SAMPLE-24-05").json()["mapped"] is True
+    assert "未マッピング" not in fresh.get("/budget/projects/SAMPLE-24-05").text

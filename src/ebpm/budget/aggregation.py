@@ -1,29 +1,50 @@
 """Sums and comparisons over the mapped projects: the budget up the strategy's tree, and
-projects of different ministries that describe the same work."""
+projects of different ministries that describe the same work.
+
+Plain functions of the data they are given (project rows, accepted mappings, the strategy's
+measures and headings): the service reads the store and calls them, never the other way round."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-from ebpm.budget.engine import terms
-
-if TYPE_CHECKING:
-    from ebpm.budget.service import BudgetService
+from ebpm.budget.engine import Project, terms
+from ebpm.budget.projects import ProjectYear
+from ebpm.model import Heading, Measure
 
 SIMILAR_PAIRS = 0.45  # cosine similarity of two projects' words above which they look alike
 
 
-def aggregate(service: BudgetService) -> dict[str, Any]:
+def levels(item_id: str, measures: Mapping[str, Measure]) -> dict[str, str]:
+    """The tree levels an item (a measure or a heading) belongs to: measure, subsection, section,
+    and for section 2.4 the field."""
+    section = measures[item_id].section if item_id in measures else item_id
+    parts = section.split(".")
+    out = {"subsection": ".".join(parts[:3]), "section": ".".join(parts[:2])}
+    if item_id in measures:
+        out["measure"] = item_id
+    if out["section"] == "2.4":
+        out["field"] = out["subsection"]
+    return out
+
+
+def aggregate(
+    years: list[ProjectYear],
+    accepted: Mapping[str, list[str]],
+    measures: Mapping[str, Measure],
+    headings: Mapping[str, Heading],
+) -> dict[str, Any]:
     """Budget (yen) per item, subsection, section, field and ministry for each fiscal year,
-    with the change from the year before."""
-    accepted = service.accepted()
+    with the change from the year before; ``accepted`` is each project's items (see
+    ``BudgetService.accepted``)."""
     totals: dict[str, dict[str, dict[int, float]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(float))
     )
     unmatched: dict[int, float] = defaultdict(float)
-    for y in service.years():
+    for y in years:
         amount = float(y.budget_yen or 0)
         totals["ministry"][y.ministry][y.fiscal_year] += amount
         items = accepted.get(y.project_id, [])
@@ -32,16 +53,16 @@ def aggregate(service: BudgetService) -> dict[str, Any]:
             continue
         share = amount / len(items)
         for item_id in items:
-            for level, key in service.levels(item_id).items():
+            for level, key in levels(item_id, measures).items():
                 totals[level][key][y.fiscal_year] += share
-    years = sorted({y.fiscal_year for y in service.years()})
+    fiscal_years = sorted({y.fiscal_year for y in years})
 
     def rows(level: str) -> list[dict[str, Any]]:
         out = []
         for key, by_year in sorted(totals[level].items()):
-            entry: dict[str, Any] = {"id": key, "title": _title(service, level, key), "years": []}
+            entry: dict[str, Any] = {"id": key, "title": _title(measures, headings, level, key), "years": []}
             previous: float | None = None
-            for fy in years:
+            for fy in fiscal_years:
                 value = by_year.get(fy, 0.0)
                 change = (value - previous) / previous if previous else None
                 entry["years"].append(
@@ -56,32 +77,34 @@ def aggregate(service: BudgetService) -> dict[str, Any]:
         return out
 
     return {
-        "fiscal_years": years,
+        "fiscal_years": fiscal_years,
         "by_measure": rows("measure"),
         "by_subsection": rows("subsection"),
         "by_section": rows("section"),
         "by_field": rows("field"),
         "by_ministry": rows("ministry"),
-        "unmatched": [{"fiscal_year": fy, "budget_yen": round(unmatched.get(fy, 0.0))} for fy in years],
+        "unmatched": [
+            {"fiscal_year": fy, "budget_yen": round(unmatched.get(fy, 0.0))} for fy in fiscal_years
+        ],
     }
 
 
-def _title(service: BudgetService, level: str, key: str) -> str:
+def _title(measures: Mapping[str, Measure], headings: Mapping[str, Heading], level: str, key: str) -> str:
     if level == "ministry":
         return key
     if level == "measure":
-        return service.items[key].commitment.text[:60] if key in service.items else key
-    h = service.headings.get(key)
+        return measures[key].commitment.text[:60] if key in measures else key
+    h = headings.get(key)
     return h.title if h else key
 
 
 def similar_pairs(
-    service: BudgetService, threshold: float = SIMILAR_PAIRS, limit: int = 200
+    latest: list[Project], threshold: float = SIMILAR_PAIRS, limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Pairs of projects of different ministries whose descriptions are alike (possible duplication):
-    cosine similarity of their word weights (tf × idf over the projects)."""
-    latest = list(service.latest().values())
-    vectors = [Counter(terms(service.project(y).text)) for y in latest]
+    """Pairs of projects (each as its latest year reads) of different ministries whose descriptions
+    are alike (possible duplication): cosine similarity of their word weights (tf × idf over the
+    projects)."""
+    vectors = [Counter(terms(p.text)) for p in latest]
     df: Counter[str] = Counter(term for v in vectors for term in v)
     n = len(vectors)
     idf = {term: math.log((1 + n) / (1 + d)) + 1 for term, d in df.items()}

@@ -7,21 +7,20 @@ year imported again with other values supersedes the stored row, which stays as 
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, text
 
 from ebpm.budget.amounts import header_unit, parse_amount
 from ebpm.indicators.periods import current_fiscal_year, parse_fiscal_year
 from ebpm.sources.tabular import ReadError, RowErrors, header_key, read_table
-from ebpm.store import monitoring as t
+from ebpm.store import budget_tables as t
 from ebpm.store.monitoring import now
+from ebpm.store.staging import Progress, conflicts, sha256, stage, staging_transaction
 
 FIELDS = (
     "project_id",
@@ -47,8 +46,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "executed": ("執行額", "executed"),
 }
 DEFAULT_UNIT = 1_000_000  # review sheets state amounts in 百万円
-MAX_ERRORS = 20
-Progress = Callable[[int], None]
 
 
 class BudgetImportError(RowErrors):
@@ -65,6 +62,22 @@ class BudgetImportResult:
     duplicates: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectYear:
+    """A project's current row for one fiscal year."""
+
+    row_id: int  # budget_projects.id
+    project_id: str
+    fiscal_year: int
+    name: str
+    ministry: str
+    bureau: str | None
+    purpose: str | None
+    summary: str | None
+    budget_yen: int | None
+    executed_yen: int | None
 
 
 _key = header_key
@@ -138,6 +151,8 @@ def _check(cells: list[str], index: dict[str, int], units: dict[str, int], today
 
 
 CONTENT = ("name", "ministry", "bureau", "purpose", "summary", "budget_yen", "executed_yen")
+KEY = ("project_id", "fiscal_year")
+STAGED = (*KEY, *CONTENT, "line")  # the staging table's columns, in the order _check gives them
 
 
 def import_projects(
@@ -149,80 +164,86 @@ def import_projects(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> BudgetImportResult:
-    """Check every row of ``path``, then write all of them (or, with ``dry_run``, none)."""
+    """Check every row of ``path``, then write all of them (or, with ``dry_run``, none).
+
+    Rows stream through the shared staging table (``store.staging``): memory stays bounded
+    whatever the file's size; duplicates and changes are found in SQL."""
     mapping = parse_mapping(columns)
     header, rows = read_table(path)
     index, units, ignored = map_header(path, header, mapping)
     result = BudgetImportResult(str(path), ignored_columns=ignored, dry_run=dry_run)
-    errors: list[str] = []
-    staged: dict[tuple[str, int], tuple[int, dict[str, Any]]] = {}
-    for line, cells in rows:
-        result.rows += 1
-        try:
-            row = _check(cells, index, units, today or date.today())
-        except ValueError as exc:
-            errors.append(f"{path.name}: line {line}: {exc}")
-        else:
-            key = (row["project_id"], row["fiscal_year"])
-            if key in staged:
-                first, other = staged[key]
-                if {c: other[c] for c in CONTENT} != {c: row[c] for c in CONTENT}:
-                    errors.append(
-                        f"{path.name}: lines {first} and {line}: project {key[0]} FY{key[1]} is given twice "
-                        "with different values; keep one"
-                    )
-                result.duplicates += 1
-            else:
-                staged[key] = (line, row)
-        if len(errors) >= MAX_ERRORS:
-            errors.append(f"{path.name}: stopped after {MAX_ERRORS} errors")
-            break
-        if progress and result.rows % 1000 == 0:
-            progress(result.rows)
-    if not errors and not staged:
-        errors.append(f"{path.name}: no data rows")
-    if errors:
-        raise BudgetImportError(errors)
-    stamp = now()
-    with store.connect() as conn, conn.begin() as trans:
-        current = {
-            (r.project_id, r.fiscal_year): r
-            for r in conn.execute(
-                select(t.budget_projects).where(t.budget_projects.c.superseded_at.is_(None))
-            )
-        }
-        new_rows, superseded = [], []
-        for key, (line, row) in staged.items():
-            old = current.get(key)
-            if old is not None and all(getattr(old, c) == row[c] for c in CONTENT):
-                result.unchanged += 1
-                continue
-            if old is not None:
-                superseded.append(old.id)
-                result.revised += 1
-            else:
-                result.added += 1
-            new_rows.append(row | {"line": line, "imported_at": stamp})
-        import_id = conn.execute(
-            insert(t.budget_imports).values(
-                file=str(path),
-                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                rows=result.rows,
-                added=result.added,
-                revised=result.revised,
-                unchanged=result.unchanged,
-                imported_at=stamp,
-                imported_by=author,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        if superseded:
-            conn.execute(
-                update(t.budget_projects)
-                .where(t.budget_projects.c.id.in_(superseded))
-                .values(superseded_at=stamp)
-            )
-        if new_rows:
-            conn.execute(insert(t.budget_projects), [r | {"import_id": import_id} for r in new_rows])
-        if dry_run:
-            trans.rollback()
+    day = today or date.today()
+
+    def check(line_cells: tuple[int, list[str]]) -> tuple[Any, ...]:
+        line, cells = line_cells
+        row = _check(cells, index, units, day)
+        return (*(row[c] for c in KEY), *(row[c] for c in CONTENT), line)
+
+    with staging_transaction(store, dry_run) as conn:
+        staged = stage(conn, "staging", STAGED, ((n, (n, c)) for n, c in rows), check, path.name, progress)
+        result.rows = staged.rows
+        errors = staged.errors
+        if not errors:
+            errors = [
+                f"{path.name}: lines {c.first} and {c.second}: project {c.key[0]} FY{c.key[1]} "
+                "is given twice with different values; keep one"
+                for c in conflicts(conn, "staging", KEY, CONTENT)
+            ]
+        if errors:
+            raise BudgetImportError(errors)
+        _apply(conn, result, path, author)
     return result
+
+
+def _apply(conn: Connection, result: BudgetImportResult, path: Path, author: str) -> None:
+    """Compare the staged rows with the current ones and write the differences."""
+    total = conn.exec_driver_sql("SELECT COUNT(*) FROM temp.staging").scalar_one()
+    content = ", ".join(CONTENT)
+    # no key has two different contents now: MIN() picks its one value (NULL where it has none)
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.budget_compared")
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE budget_compared AS SELECT d.*, p.id AS old_id, "
+        f"p.id IS NOT NULL AND {' AND '.join(f'd.{c} IS p.{c}' for c in CONTENT)} AS same "
+        f"FROM (SELECT project_id, fiscal_year, {', '.join(f'MIN({c}) AS {c}' for c in CONTENT)}, "
+        "MIN(line) AS line FROM temp.staging GROUP BY project_id, fiscal_year) d "
+        "LEFT JOIN budget_projects p ON p.project_id = d.project_id AND p.fiscal_year = d.fiscal_year "
+        "AND p.superseded_at IS NULL"
+    )
+    counts = conn.exec_driver_sql(
+        "SELECT COUNT(*), COALESCE(SUM(same), 0), COALESCE(SUM(old_id IS NOT NULL AND NOT same), 0) "
+        "FROM temp.budget_compared"
+    ).one()
+    result.duplicates = total - counts[0]
+    result.unchanged, result.revised = counts[1], counts[2]
+    result.added = counts[0] - result.unchanged - result.revised
+    stamp = now()
+    import_id = conn.execute(
+        insert(t.budget_imports).values(
+            file=str(path),
+            sha256=sha256(path),
+            rows=result.rows,
+            added=result.added,
+            revised=result.revised,
+            unchanged=result.unchanged,
+            imported_at=stamp,
+            imported_by=author,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    # supersede first: the partial unique index allows one current row per project and year
+    conn.execute(
+        text(
+            "UPDATE budget_projects SET superseded_at = :stamp WHERE id IN "
+            "(SELECT old_id FROM temp.budget_compared WHERE old_id IS NOT NULL AND NOT same)"
+        ),
+        {"stamp": stamp},
+    )
+    conn.execute(
+        text(
+            f"INSERT INTO budget_projects (project_id, fiscal_year, {content}, import_id, line, imported_at) "
+            f"SELECT project_id, fiscal_year, {content}, :import_id, line, :stamp FROM temp.budget_compared "
+            "WHERE NOT same ORDER BY line"
+        ),
+        {"import_id": import_id, "stamp": stamp},
+    )
+    conn.exec_driver_sql("DROP TABLE temp.budget_compared")
+    conn.exec_driver_sql("DROP TABLE temp.staging")

@@ -1,7 +1,9 @@
 """Budget projects against the strategy: stored matches, human reviews and aggregations.
 
-Matches are computed by the engine and stored wholesale (``recompute``); reviews are separate
-rows that a recompute never touches. A project's accepted mapping is what reviewers confirmed
+Matches are computed by the engine and stored a batch of projects at a time (``recompute``),
+each project's with the row it was computed from: a project whose latest row has none is "not
+yet mapped" (imported since, or its mapping interrupted), and the next map finishes it. Reviews
+are separate rows that a recompute never touches. A project's accepted mapping is what reviewers confirmed
 or added; without a review, its best row, unless it is flagged unmatched. Each project's budget
 for a year goes to its accepted rows (split evenly when several) and from there up the
 strategy's tree: subsection, section, and for section 4 the field.
@@ -12,16 +14,16 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, text
 
 from ebpm.budget import aggregation
 from ebpm.budget.engine import MappingEngine, Project
+from ebpm.budget.projects import ProjectYear
 from ebpm.errors import NotFoundError
 from ebpm.model import Document
-from ebpm.store import monitoring as t
+from ebpm.store import budget_tables as t
 from ebpm.store.monitoring import now
 
 DECISIONS = ("confirm", "reject", "add")
@@ -32,19 +34,6 @@ Progress = Callable[[int, int], None]
 
 class UnknownProjectError(NotFoundError):
     """A project id that no import holds."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectYear:
-    project_id: str
-    fiscal_year: int
-    name: str
-    ministry: str
-    bureau: str | None
-    purpose: str | None
-    summary: str | None
-    budget_yen: int | None
-    executed_yen: int | None
 
 
 class BudgetService:
@@ -70,6 +59,7 @@ class BudgetService:
             ).all()
         return [
             ProjectYear(
+                r.id,
                 r.project_id,
                 r.fiscal_year,
                 r.name,
@@ -94,53 +84,61 @@ class BudgetService:
     def project(y: ProjectYear) -> Project:
         return Project(y.project_id, y.name, y.purpose or "", y.summary or "", y.ministry)
 
-    def recompute(self, progress: Progress | None = None) -> int:
-        """Match every project and replace the stored matches (reviews stay); returns the count."""
+    def recompute(self, progress: Progress | None = None, pending_only: bool = False) -> int:
+        """Match projects and store their matches (reviews stay); returns how many were matched.
+
+        Each batch of projects is written in its own transaction, so an interrupted run leaves
+        the rest "not yet mapped" rather than losing the work done. ``pending_only``: only the
+        projects not yet mapped (see :func:`unmapped`)."""
         latest = self.latest()
-        stamp = now()
-        match_rows: list[dict[str, Any]] = []
-        flag_rows: list[dict[str, Any]] = []
-        projects = [self.project(y) for y in latest.values()]
-        chars: dict[str, Any] = {}
-        for n, (y, project) in enumerate(zip(latest.values(), projects, strict=True), start=1):
-            if (n - 1) % BATCH == 0:  # the character signal is computed for a batch at once
-                chars = self.engine.char_scores(projects[n - 1 : n - 1 + BATCH])
-            row = (n - 1) % BATCH
-            result = self.engine.match_explained(project, {kind: m[row] for kind, m in chars.items()})
-            ranks: Counter[str] = Counter()
-            for m in result.items:
-                match_rows.append(
+        todo = list(latest.values())
+        if pending_only:
+            pending = set(unmapped(self.store))
+            todo = [y for y in todo if y.project_id in pending]
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            projects = [self.project(y) for y in batch]
+            chars = self.engine.char_scores(projects)  # the character signal, for a batch at once
+            stamp = now()
+            match_rows: list[dict[str, Any]] = []
+            flag_rows: list[dict[str, Any]] = []
+            for row, (y, project) in enumerate(zip(batch, projects, strict=True)):
+                result = self.engine.match_explained(project, {kind: m[row] for kind, m in chars.items()})
+                ranks: Counter[str] = Counter()
+                for m in result.items:
+                    match_rows.append(
+                        {
+                            "project_id": y.project_id,
+                            "kind": m.kind,
+                            "rank": ranks[m.kind],
+                            "item_id": m.item_id,
+                            "score": m.score,
+                            "explanation": json.dumps(m.explanation, ensure_ascii=False),
+                            "computed_at": stamp,
+                        }
+                    )
+                    ranks[m.kind] += 1
+                flag_rows.append(
                     {
                         "project_id": y.project_id,
-                        "kind": m.kind,
-                        "rank": ranks[m.kind],
-                        "item_id": m.item_id,
-                        "score": m.score,
-                        "explanation": json.dumps(m.explanation, ensure_ascii=False),
+                        "unmatched": int(result.unmatched),
+                        "best_score": result.best_score,
+                        "confidence": result.confidence,
+                        "markers": json.dumps(result.markers, ensure_ascii=False),
                         "computed_at": stamp,
+                        "project_row_id": y.row_id,
                     }
                 )
-                ranks[m.kind] += 1
-            flag_rows.append(
-                {
-                    "project_id": y.project_id,
-                    "unmatched": int(result.unmatched),
-                    "best_score": result.best_score,
-                    "confidence": result.confidence,
-                    "markers": json.dumps(result.markers, ensure_ascii=False),
-                    "computed_at": stamp,
-                }
-            )
-            if progress:
-                progress(n, len(latest))
-        with self.store.begin() as conn:
-            conn.execute(delete(t.budget_matches))
-            conn.execute(delete(t.budget_assessments))
-            if match_rows:
-                conn.execute(insert(t.budget_matches), match_rows)
-            if flag_rows:
+                if progress:
+                    progress(start + row + 1, len(todo))
+            ids = [y.project_id for y in batch]
+            with self.store.begin() as conn:
+                conn.execute(delete(t.budget_matches).where(t.budget_matches.c.project_id.in_(ids)))
+                conn.execute(delete(t.budget_assessments).where(t.budget_assessments.c.project_id.in_(ids)))
+                if match_rows:
+                    conn.execute(insert(t.budget_matches), match_rows)
                 conn.execute(insert(t.budget_assessments), flag_rows)
-        return len(flag_rows)
+        return len(todo)
 
     def item_info(self, item_id: str) -> dict[str, Any]:
         m = self.items.get(item_id)
@@ -245,6 +243,9 @@ class BudgetService:
                     "ministry": y.ministry,
                     "fiscal_year": y.fiscal_year,
                     "computed": flag is not None,
+                    # computed from the project's current latest row: else an import since, or an
+                    # interrupted map, left it to the next one
+                    "mapped": flag is not None and flag.project_row_id == y.row_id,
                     "unmatched": bool(flag.unmatched) if flag else None,
                     "best_score": flag.best_score if flag else None,
                     "confidence": flag.confidence if flag else None,
@@ -289,21 +290,29 @@ class BudgetService:
 
     def levels(self, item_id: str) -> dict[str, str]:
         """The tree levels an item belongs to: measure, subsection, section, field."""
-        section = self.items[item_id].section if item_id in self.items else item_id
-        parts = section.split(".")
-        levels = {"subsection": ".".join(parts[:3]), "section": ".".join(parts[:2])}
-        if item_id in self.items:
-            levels["measure"] = item_id
-        if levels["section"] == "2.4":
-            levels["field"] = levels["subsection"]
-        return levels
+        return aggregation.levels(item_id, self.items)
 
     def aggregate(self) -> dict[str, Any]:
         """Budget per item, subsection, section, field and ministry and year (see ``aggregation``)."""
-        return aggregation.aggregate(self)
+        return aggregation.aggregate(self.years(), self.accepted(), self.items, self.headings)
 
     def similar_pairs(
         self, threshold: float = aggregation.SIMILAR_PAIRS, limit: int = 200
     ) -> list[dict[str, Any]]:
         """Pairs of projects of different ministries that look alike (see ``aggregation``)."""
-        return aggregation.similar_pairs(self, threshold, limit)
+        projects = [self.project(y) for y in self.latest().values()]
+        return aggregation.similar_pairs(projects, threshold, limit)
+
+
+def unmapped(store: Engine) -> list[str]:
+    """Projects not yet mapped: no assessment computed from their latest current row (imported
+    with ``--no-map``, or revised, since the last map, or left by an interrupted one)."""
+    query = text(
+        "SELECT p.project_id FROM budget_projects p WHERE p.superseded_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM budget_projects q WHERE q.project_id = p.project_id "
+        "AND q.superseded_at IS NULL AND q.fiscal_year > p.fiscal_year) "
+        "AND NOT EXISTS (SELECT 1 FROM budget_assessments a WHERE a.project_id = p.project_id "
+        "AND a.project_row_id = p.id) ORDER BY p.project_id"
+    )
+    with store.connect() as conn:
+        return list(conn.execute(query).scalars())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ebpm.budget.service import BudgetService, ProjectYear
+from ebpm.budget.projects import ProjectYear
+from ebpm.budget.service import BudgetService
 
 
 def yen_to_million(value: float | int | None) -> float | None:
@@ -34,6 +35,7 @@ class BudgetViews:
                     "name": p["name"],
                     "ministry": p["ministry"],
                     "unmatched": p["unmatched"],
+                    "mapped": p["mapped"],
                     "confidence": p["confidence"],
                     "budgets": [
                         {"fiscal_year": y.fiscal_year, "budget_million_yen": yen_to_million(y.budget_yen)}

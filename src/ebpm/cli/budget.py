@@ -11,14 +11,16 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from ebpm.budget.projects import BudgetImportError, import_projects
-from ebpm.budget.service import BudgetService, UnknownProjectError
+from ebpm.budget.service import BudgetService, UnknownProjectError, unmapped
 from ebpm.cli.common import DbOption, app, console, err, fail, load
 from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.services.browse import NotFoundError
 from ebpm.sources.tabular import ReadError
-from ebpm.store.monitoring import Access
+from ebpm.store import knowledge_base
+from ebpm.store.monitoring import Access, MonitoringStoreError
 
 budget = typer.Typer(help="Budget projects mapped onto the strategy.", no_args_is_help=True)
 app.add_typer(budget, name="budget")
@@ -35,7 +37,7 @@ def _json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
 
 
-def _map(service: BudgetService) -> None:
+def _map(service: BudgetService, pending_only: bool = False) -> None:
     with Progress(
         TextColumn("mapping projects"),
         BarColumn(),
@@ -45,8 +47,29 @@ def _map(service: BudgetService) -> None:
         transient=True,
     ) as bar:
         task = bar.add_task("map", total=None)
-        count = service.recompute(progress=lambda n, total: bar.update(task, completed=n, total=total))
+        count = service.recompute(
+            progress=lambda n, total: bar.update(task, completed=n, total=total), pending_only=pending_only
+        )
     console.print(f"mapped {count:,} projects onto the strategy (reviews kept)", highlight=False)
+
+
+def finish_mapping(db: Path, reader: Engine, store: Path | None) -> None:
+    """At server start: map the projects left not yet mapped (an import with ``--no-map``, or
+    killed while mapping), where the store may be written; ``reader`` is the server's engine.
+    A store that cannot be written is served as it is, its projects labelled not yet mapped."""
+    pending = len(unmapped(reader))
+    if not pending:
+        return
+    try:
+        writer = open_monitoring(store, "write")
+    except MonitoringStoreError as exc:
+        err.print(f"note: {pending:,} budget projects stay not yet mapped: {exc}", highlight=False)
+        return
+    try:
+        console.print(f"{pending:,} budget projects are not yet mapped: mapping them", highlight=False)
+        _map(BudgetService(knowledge_base.read(db), writer), pending_only=True)
+    finally:
+        writer.dispose()
 
 
 @budget.command("import")
@@ -118,7 +141,11 @@ def matches_command(
         return
     for p in rows:
         flag = "unmatched" if p["unmatched"] else "matched"
-        console.print(f"[bold]{escape(p['project_id'])}[/] {escape(p['name'])} ({p['ministry']}): {flag}")
+        if not p["mapped"]:  # imported since the last map: what is shown (if anything) is older
+            flag = "not yet mapped (run `ebpm budget map`)" + (f"; before: {flag}" if p["computed"] else "")
+        console.print(
+            f"[bold]{escape(p['project_id'])}[/] {escape(p['name'])} ({p['ministry']}): {escape(flag)}"
+        )
         for i in p["items"]:
             review = f" [{i['review']['decision']} by {i['review']['reviewer']}]" if i["review"] else ""
             score = "" if i["score"] is None else f"{i['score']:.3f}"

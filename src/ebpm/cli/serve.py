@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ebpm.cli.budget import finish_mapping
 from ebpm.cli.common import DbOption, app, console, fail
 from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError
@@ -73,6 +74,12 @@ def serve_command(
     except (MonitoringStoreError, LimitError) as exc:
         sock.close()
         raise fail(str(exc)) from None
+    try:
+        # projects an interrupted budget import left unmapped are mapped now, if the store is writable
+        finish_mapping(path, app_.state.monitoring, monitoring_db)
+    except BaseException:
+        sock.close()
+        raise
     console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
     server = uvicorn.Server(uvicorn.Config(app_, log_level="warning"))
     try:

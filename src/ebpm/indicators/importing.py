@@ -1,16 +1,16 @@
 """Importing observations: validate every row first, then write all of them or none.
 
-Rows stream from the file into a temporary staging table of the monitoring store, so a file
-of any size is read with bounded memory. Duplicates and changes are then found in SQL, and
-the whole import is one transaction: an error anywhere leaves the store as it was.
+Rows stream from the file into a temporary staging table of the monitoring store (the staging
+path shared with the budget import, ``store.staging``), so a file of any size is read with
+bounded memory. Duplicates and changes are then found in SQL, and the whole import is one
+transaction: an error anywhere leaves the store as it was.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -24,14 +24,12 @@ from ebpm.indicators.registry import normalize_unit
 from ebpm.sources.tabular import RowErrors
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
+from ebpm.store.staging import Progress, conflicts, sha256, stage, staging_transaction
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "source", "note")
 REQUIRED = ("indicator_id", "period", "value")
-MAX_ERRORS = 20
 MAX_ABS = 1e15  # larger magnitudes are typing errors, not statistics
 MAX_TEXT = 2000  # characters of a source or note
-BATCH = 5000
-Progress = Callable[[int], None]
 
 
 class ObservationImportError(RowErrors):
@@ -128,12 +126,8 @@ class Validator:
         return (sid, period.label, period.end.isoformat(), value, unit or expected, source, note, row.line)
 
 
-def _stage(conn: Connection) -> None:
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.staging")
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE staging (series_id TEXT, period TEXT, period_end TEXT, value REAL, unit TEXT, "
-        "source TEXT, note TEXT, line INTEGER)"
-    )
+STAGED = ("series_id TEXT", "period TEXT", "period_end TEXT", "value REAL", "unit TEXT", "source TEXT",
+          "note TEXT", "line INTEGER")  # fmt: skip
 
 
 def run_import(
@@ -154,61 +148,24 @@ def run_import(
     name = file.name
     check = Validator(monitor, name, today or date.today())
     result = ImportResult(str(file), dry_run=dry_run)
-    errors: list[str] = []
-    # plain tuples through the driver: SQLAlchemy's per-row parameter handling would double the time
-    insert = "INSERT INTO temp.staging VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    with monitor.store.connect() as conn:
-        conn.exec_driver_sql("PRAGMA temp_store=FILE")  # staging goes to disk, not memory
-        conn.commit()
-        trans = conn.begin()
-        try:
-            _stage(conn)
-            batch: list[tuple[object, ...]] = []
-            for row in rows:
-                result.rows += 1
-                try:
-                    batch.append(check.check(row))
-                except ValueError as exc:
-                    errors.append(f"{name}: line {row.line}: {exc}")
-                    if len(errors) >= MAX_ERRORS:
-                        errors.append(f"{name}: stopped after {MAX_ERRORS} errors")
-                        break
-                if len(batch) >= BATCH:
-                    conn.exec_driver_sql(insert, batch)
-                    batch = []
-                    if progress:
-                        progress(result.rows)
-            if batch:
-                conn.exec_driver_sql(insert, batch)
-            if progress:
-                progress(result.rows)
-            if not errors and result.rows == 0:
-                errors.append(f"{name}: no data rows")
-            errors += _duplicates(conn, name) if not errors else []
-            if errors:
-                raise ObservationImportError(errors)
-            _apply(conn, monitor, result, file, fmt, author, digest or _sha256(file))
-        except BaseException:
-            trans.rollback()
-            raise
-        if dry_run:
-            trans.rollback()
-            result.import_id = None
-        else:
-            trans.commit()
+    with staging_transaction(monitor.store, dry_run) as conn:
+        staged = stage(conn, "staging", STAGED, ((r.line, r) for r in rows), check.check, name, progress)
+        result.rows = staged.rows
+        errors = staged.errors or _duplicates(conn, name)
+        if errors:
+            raise ObservationImportError(errors)
+        _apply(conn, monitor, result, file, fmt, author, digest or sha256(file))
+    if dry_run:
+        result.import_id = None
     return result
 
 
 def _duplicates(conn: Connection, name: str) -> list[str]:
     """The same series and period given twice with different values is an error."""
-    rows = conn.exec_driver_sql(
-        "SELECT series_id, period, COUNT(DISTINCT value), MIN(line), MAX(line) FROM temp.staging "
-        "GROUP BY series_id, period HAVING COUNT(DISTINCT value) > 1 LIMIT :n",
-        {"n": MAX_ERRORS},
-    ).all()
     return [
-        f"{name}: lines {first} and {last}: {sid} {period} is given {n} different values; keep one"
-        for sid, period, n, first, last in rows
+        f"{name}: lines {c.first} and {c.second}: {c.key[0]} {c.key[1]} is given {c.variants} different "
+        "values; keep one"
+        for c in conflicts(conn, "staging", ("series_id", "period"), ("value",))
     ]
 
 
@@ -295,16 +252,8 @@ def _apply(
         ),
         {"stamp": stamp},
     )
-    for name in ("dedup", "docobs", "compared"):
+    for name in ("staging", "dedup", "docobs", "compared"):
         conn.exec_driver_sql(f"DROP TABLE temp.{name}")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def records(rows: Iterable[Mapping[str, object]], start_line: int = 1) -> Iterator[RawRow]:

@@ -5,7 +5,8 @@ The knowledge base is derived: every ingest rebuilds it from the document. Obser
 targets are primary data that exist nowhere else, so they live in their own SQLite file, which
 an ingest never touches and whose schema evolves through Alembic migrations.
 Nothing here is ever updated in place: a revised value or target supersedes the old row,
-which keeps its values and gets ``superseded_at``.
+which keeps its values and gets ``superseded_at``. The budget tables are defined on the same
+``metadata`` in ``budget_tables``.
 """
 
 from __future__ import annotations
@@ -105,85 +106,6 @@ targets = Table(
     Column("author", String, nullable=False),
     Column("created_at", String, nullable=False),
     Column("superseded_at", String),
-)
-
-
-# Budget projects (行政事業レビューシート), one row per project and fiscal year; a re-import
-# with other values supersedes the row. Matches are recomputed wholesale; reviews never are.
-budget_imports = Table(
-    "budget_imports",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("file", Text, nullable=False),
-    Column("sha256", String, nullable=False),
-    Column("rows", Integer, nullable=False),
-    Column("added", Integer, nullable=False),
-    Column("revised", Integer, nullable=False),
-    Column("unchanged", Integer, nullable=False),
-    Column("imported_at", String, nullable=False),
-    Column("imported_by", String, nullable=False),
-)
-
-budget_projects = Table(
-    "budget_projects",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("project_id", String, nullable=False),
-    Column("fiscal_year", Integer, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("ministry", String, nullable=False),
-    Column("bureau", String),
-    Column("purpose", Text),
-    Column("summary", Text),
-    Column("budget_yen", Integer),
-    Column("executed_yen", Integer),
-    Column("import_id", Integer, ForeignKey("budget_imports.id"), nullable=False),
-    Column("line", Integer),
-    Column("imported_at", String, nullable=False),
-    Column("superseded_at", String),
-    Index(
-        "budget_projects_current",
-        "project_id",
-        "fiscal_year",
-        unique=True,
-        sqlite_where=text("superseded_at IS NULL"),
-        postgresql_where=text("superseded_at IS NULL"),
-    ),
-)
-
-budget_matches = Table(
-    "budget_matches",
-    metadata,
-    Column("project_id", String, primary_key=True),
-    Column("kind", String, primary_key=True),  # measure | subsection | field
-    Column("rank", Integer, primary_key=True),
-    Column("item_id", String, nullable=False),
-    Column("score", Float, nullable=False),
-    Column("explanation", Text, nullable=False),  # JSON
-    Column("computed_at", String, nullable=False),
-)
-
-budget_assessments = Table(
-    "budget_assessments",
-    metadata,
-    Column("project_id", String, primary_key=True),
-    Column("unmatched", Integer, nullable=False),
-    Column("best_score", Float, nullable=False),
-    Column("confidence", Float, nullable=False),
-    Column("markers", Text, nullable=False),  # JSON list
-    Column("computed_at", String, nullable=False),
-)
-
-budget_reviews = Table(
-    "budget_reviews",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("project_id", String, nullable=False, index=True),
-    Column("item_id", String, nullable=False),
-    Column("decision", String, nullable=False),  # confirm | reject | add
-    Column("reviewer", String, nullable=False),
-    Column("note", Text),
-    Column("created_at", String, nullable=False),
 )
 
 
@@ -341,6 +263,8 @@ def _empty() -> Engine:
         creator=lambda: sqlite3.connect(":memory:", check_same_thread=False),
         poolclass=StaticPool,
     )
+    from ebpm.store import budget_tables  # noqa: F401  # its tables are on ``metadata`` once imported
+
     metadata.create_all(engine)
     return engine
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from ebpm.store import budget_tables  # noqa: F401  # puts the budget tables on ``metadata``
 from ebpm.store.monitoring import metadata
 
 connection = context.config.attributes["connection"]

@@ -6,6 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+NOT_YET_MAPPED = (
+    "false: not yet mapped (imported or revised since the last map, or the map was interrupted); its "
+    "matches are old or absent until `ebpm budget map`, the next import or the next server start"
+)
+
 
 class BudgetYear(BaseModel):
     fiscal_year: int
@@ -31,6 +36,7 @@ class BudgetProjectSummary(BaseModel):
     name: str
     ministry: str
     unmatched: bool | None
+    mapped: bool = Field(description=NOT_YET_MAPPED)
     confidence: float | None
     budgets: list[BudgetYear]
     top_items: list[TopItem]
@@ -78,6 +84,7 @@ class BudgetProjectDetail(BaseModel):
     ministry: str
     fiscal_year: int
     computed: bool
+    mapped: bool = Field(description=NOT_YET_MAPPED)
     unmatched: bool | None
     best_score: float | None
     confidence: float | None

@@ -1,0 +1,124 @@
+"""The one staging path of the monitoring store's imports (observations, budget projects).
+
+Checked rows go in batches into a temporary table kept on disk, so a file of any size is read
+with bounded memory; keys given twice with different values are then found in SQL, and the
+importer compares the staged rows with the stored ones and applies the difference in SQL. The
+whole import is one transaction: an error anywhere, or a dry run, leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+BATCH = 5000
+MAX_ERRORS = 20
+Progress = Callable[[int], None]
+T = TypeVar("T")
+
+
+@contextmanager
+def staging_transaction(store: Engine, dry_run: bool = False) -> Iterator[Connection]:
+    """A connection in one transaction, committed at the end unless ``dry_run`` (then rolled back);
+    rolled back on any error. Temporary tables go to disk, not memory."""
+    with store.connect() as conn:
+        conn.exec_driver_sql("PRAGMA temp_store=FILE")
+        conn.commit()
+        trans = conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+
+
+@dataclass(slots=True)
+class Staged:
+    """What :func:`stage` read: rows, and the errors (file, line, field) of those it refused."""
+
+    rows: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def stage(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[tuple[int, T]],
+    check: Callable[[T], tuple[Any, ...]],
+    file: str,
+    progress: Progress | None = None,
+) -> Staged:
+    """Check each ``(line, row)`` and insert what ``check`` returns (the values of ``columns``, in
+    order; one of them is ``line``) into a new temporary ``table``; a ValueError from ``check`` is
+    an error naming the line. Stops after MAX_ERRORS errors; an input without rows is an error too."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{table}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {table} ({', '.join(columns)})")
+    # plain tuples through the driver: SQLAlchemy's per-row parameter handling would double the time
+    insert = f"INSERT INTO temp.{table} VALUES ({', '.join('?' for _ in columns)})"
+    staged = Staged()
+    batch: list[tuple[Any, ...]] = []
+    for line, row in rows:
+        staged.rows += 1
+        try:
+            batch.append(check(row))
+        except ValueError as exc:
+            staged.errors.append(f"{file}: line {line}: {exc}")
+            if len(staged.errors) >= MAX_ERRORS:
+                staged.errors.append(f"{file}: stopped after {MAX_ERRORS} errors")
+                break
+        if len(batch) >= BATCH:
+            conn.exec_driver_sql(insert, batch)
+            batch = []
+            if progress:
+                progress(staged.rows)
+    if batch:
+        conn.exec_driver_sql(insert, batch)
+    if progress:
+        progress(staged.rows)
+    if not staged.errors and staged.rows == 0:
+        staged.errors.append(f"{file}: no data rows")
+    return staged
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A key given with different values: how many, and the first lines of the first two."""
+
+    key: tuple[Any, ...]
+    variants: int
+    first: int
+    second: int
+
+
+def conflicts(conn: Connection, table: str, key: Sequence[str], values: Sequence[str]) -> list[Conflict]:
+    """Keys of the staged ``table`` given with different ``values`` (NULLs equal), in file order;
+    rows given twice with the same values are not conflicts but duplicates, counted once."""
+    keys = ", ".join(key)
+    rows = conn.exec_driver_sql(
+        f"SELECT {keys}, COUNT(*), MIN(first), MIN(CASE WHEN first > lowest THEN first END) FROM "
+        f"(SELECT *, MIN(first) OVER (PARTITION BY {keys}) AS lowest FROM "
+        f"(SELECT {keys}, MIN(line) AS first FROM temp.{table} GROUP BY {keys}, {', '.join(values)})) "
+        f"GROUP BY {keys} HAVING COUNT(*) > 1 ORDER BY MIN(first) LIMIT {MAX_ERRORS}"
+    ).all()
+    n = len(key)
+    return [Conflict(tuple(r[:n]), r[n], r[n + 1], r[n + 2]) for r in rows]
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256, read in blocks: a large file is never in memory whole."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
