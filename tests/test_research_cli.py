@@ -49,6 +49,12 @@ def _fails(invoke: Invoke, *args: str, expect: str) -> str:
         (['{"id": "W1", "authorships": {"author": 1}}'], "line 1: authorships: expected a list"),
         (["id,doi", "W1,10.1/x"], "line 1: not valid JSON"),
         (["[", '{"id": "W1"}', "]"], "is this a JSON Lines file"),
+        (
+            ['{"id": "W1", "authorships": [{"institutions": [null]}]}'],
+            "line 1: authorships[0].institutions[0]: expected an object, got null",
+        ),
+        (['{"id": "W1", "primary_topic": 27}'], "line 1: primary_topic: expected an object, got int"),
+        (['{"id": "W1", "counts_by_year": [{"year": "2020"}]}'], "counts_by_year[0].year: '2020' is not"),
     ],
 )
 def test_bad_openalex_lines_name_the_line_and_write_nothing(

@@ -11,24 +11,26 @@ by the analysis; the others are stored with the reason and counted in the summar
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import duckdb
-import orjson
 import pyarrow as pa
+from isal import isal_zlib
 
 from ebpm.research import identifiers as ids
+from ebpm.research import openalex_schema as schema
 from ebpm.research.methods import work_metrics_sql
 from ebpm.research.staging import (
     MAX_ERRORS,
@@ -49,18 +51,24 @@ PARALLEL_FROM = 16 << 20  # bytes: smaller files are checked in this process
 MAX_CITES = 10_000_000  # more than the most cited paper ever: a typing or export error
 
 
+# isal's stub declares IsalError as an instance, not a class
+_DAMAGED: tuple[type[Exception], ...] = (EOFError, cast("type[Exception]", isal_zlib.IsalError))
+
+
 def _blocks(raw: IO[bytes], gz: bool) -> Iterator[bytes]:
     """The file's bytes in large blocks, gunzipped (members one after another, as gzip allows)."""
     if not gz:
         yield from iter(lambda: raw.read(BLOCK), b"")
         return
-    inflate = zlib.decompressobj(wbits=31)
+    # ISA-L inflates in under half zlib's time, and inflating runs in the process that also
+    # stores every row: on two cores its time is the import's
+    inflate = isal_zlib.decompressobj(wbits=31)
     while block := raw.read(BLOCK):
         while block:
             yield inflate.decompress(block)
             block = inflate.unused_data  # a next gzip member starts here
             if block:
-                inflate = zlib.decompressobj(wbits=31)
+                inflate = isal_zlib.decompressobj(wbits=31)
     yield inflate.flush()
     if not inflate.eof:
         raise EOFError("the gzip stream ends before its end marker")
@@ -69,7 +77,7 @@ def _blocks(raw: IO[bytes], gz: bool) -> Iterator[bytes]:
 def _chunks(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
     """The file's text in blocks of whole lines, each with the number of its first line.
 
-    zlib in blocks of a megabyte: reading line by line through GzipFile would cost a quarter of
+    Inflated in blocks of a megabyte: reading line by line through GzipFile would cost a quarter of
     the import. The blocks are split into lines by whoever checks them, so that this process,
     which also decompresses and stores, does the least. A damaged file is a ReadError.
     """
@@ -95,7 +103,7 @@ def _chunks(path: Path, progress: Progress | None) -> Iterator[tuple[int, bytes]
                     pending = []
                     if progress:
                         progress(raw.tell(), total)
-        except (EOFError, zlib.error) as exc:
+        except _DAMAGED as exc:
             lines = start + b"".join(pending).count(b"\n")
             raise ReadError(
                 f"{path}: the gzip data is damaged or cut short after line {lines - 1} ({exc})"
@@ -153,13 +161,15 @@ STAGES = {
         "updated_date VARCHAR, n_auth INTEGER, excluded VARCHAR, line INTEGER"
     ),
     # a work's rows in the other tables carry its line, not its id: the line is a key within one
-    # file, and an integer costs a third of a string to build, convert and store
-    "s_cby": "line INTEGER, cite_year INTEGER, cites BIGINT",
-    "s_auth": "line INTEGER, pos INTEGER, author_id VARCHAR, orcid VARCHAR, n_inst INTEGER, n_ctry INTEGER",
-    "s_ainst": "line INTEGER, pos INTEGER, institution_id VARCHAR",
-    "s_actry": "line INTEGER, pos INTEGER, country_code VARCHAR",
+    # file, and an integer costs a third of a string to build, convert and store. A work's lists
+    # (its citations by year, references) and an authorship's (institutions, countries) stay
+    # lists, unnested in SQL when written: a Python tuple per element was a third of the import
+    "s_cby": "line INTEGER, cite_years INTEGER[], cites BIGINT[]",
+    "s_auth": (
+        "line INTEGER, pos INTEGER, author_id VARCHAR, orcid VARCHAR, insts VARCHAR[], countries VARCHAR[]"
+    ),
     "s_grants": "line INTEGER, funder_id VARCHAR, funder_name VARCHAR, award_id VARCHAR, award_key VARCHAR",
-    "s_refs": "line INTEGER, referenced_id VARCHAR",
+    "s_refs": "line INTEGER, referenced_ids VARCHAR[]",
 }
 Institution = tuple[str | None, str | None, str | None, str | None]  # ror, name, country, type
 _WORK_URL = "https://openalex.org/W"
@@ -170,41 +180,41 @@ class _Flattener:
     """The check of one Work and its flattening into the rows of the staging tables.
 
     Pure Python: it runs in worker processes, and what it collects goes back as Arrow tables.
+    The record's shape (objects, lists) was checked when it was decoded (``openalex_schema``);
+    the values are checked here, each error naming its field.
     """
 
     def __init__(self, this_year: int) -> None:
         self.this_year = this_year
         self.stages = {name: Rows(columns) for name, columns in STAGES.items()}
-        self.works, self.cby, self.auth, self.ainst, self.actry, self.grants, self.refs = self.stages.values()
+        self.works, self.cby, self.auth, self.grants, self.refs = self.stages.values()
         self.institutions: dict[str, Institution] = {}
         self.seen: dict[str, str] = {}  # an institution's id as written → its short id
 
-    def add(self, rec: dict[str, Any], line: int) -> None:
+    def add(self, rec: schema.Work, line: int) -> None:
         """Check one Work and stage its rows; a ValueError names the field at fault."""
-        work_id = ids.openalex_id(rec.get("id"))
+        work_id = ids.openalex_id(rec.id)
         if work_id is None or not work_id.startswith("W"):
             raise ValueError(
-                "id: missing"
-                if rec.get("id") in (None, "")
-                else f"id: {rec.get('id')!r} is not an OpenAlex work id"
+                "id: missing" if rec.id in (None, "") else f"id: {rec.id!r} is not an OpenAlex work id"
             )
-        year = rec.get("publication_year")
+        year = rec.publication_year
         if year is not None:
             year = _int(year, "publication_year", minimum=1000)
             if year > self.this_year:
                 raise ValueError(f"publication_year: {year} is in the future")
-        cites = _int(rec.get("cited_by_count", 0) or 0, "cited_by_count", maximum=MAX_CITES)
-        work_type = _str(rec.get("type"), "type")
-        updated = _str(rec.get("updated_date"), "updated_date")
+        cites = _int(rec.cited_by_count or 0, "cited_by_count", maximum=MAX_CITES)
+        work_type = _str(rec.type, "type")
+        updated = _str(rec.updated_date, "updated_date")
         if updated is not None and not _iso_date(updated):
             raise ValueError(
                 f"updated_date: {updated!r} is not an ISO date (2024-01-31 or 2024-01-31T10:00:00)"
             )
-        topic = _dict(rec.get("primary_topic"), "primary_topic")
-        fld = _dict(topic.get("field"), "primary_topic.field")
-        sub = _dict(topic.get("subfield"), "primary_topic.subfield")
-        field_id = ids.topic_id(fld.get("id"))
-        subfield_id = ids.topic_id(sub.get("id"))
+        topic = rec.primary_topic or _NO_TOPIC
+        fld = topic.field or _NO_NAME
+        sub = topic.subfield or _NO_NAME
+        field_id = ids.topic_id(fld.id)
+        subfield_id = ids.topic_id(sub.id)
         if work_type not in COUNTED_TYPES:
             excluded: str | None = f"type {work_type}" if work_type else "no type"
         elif year is None:
@@ -214,55 +224,59 @@ class _Flattener:
         else:
             excluded = None
 
-        cby = self.cby.rows.append
-        for k, entry in enumerate(_list(rec.get("counts_by_year"), "counts_by_year")):
-            # the common case checked inline; the helpers name the field only when it is wrong
-            year_k = entry.get("year") if isinstance(entry, dict) else None
-            cites_k = entry.get("cited_by_count", 0) if isinstance(entry, dict) else None
-            if not (
-                type(year_k) is int and year_k >= 1000 and type(cites_k) is int and 0 <= cites_k <= MAX_CITES
-            ):
-                e = _dict(entry, f"counts_by_year[{k}]")
-                year_k = _int(e.get("year"), f"counts_by_year[{k}].year", minimum=1000)
-                cites_k = _int(
-                    e.get("cited_by_count", 0), f"counts_by_year[{k}].cited_by_count", maximum=MAX_CITES
-                )
-            cby((line, year_k, cites_k))
-        authorships = _list(rec.get("authorships"), "authorships")
+        if rec.counts_by_year:
+            cite_years: list[int] = []
+            cites_in: list[int] = []
+            for k, entry in enumerate(rec.counts_by_year):
+                # the common case checked inline; the helpers name the field only when it is wrong
+                year_k, cites_k = entry.year, entry.cited_by_count
+                if not (
+                    type(year_k) is int
+                    and year_k >= 1000
+                    and type(cites_k) is int
+                    and 0 <= cites_k <= MAX_CITES
+                ):
+                    year_k = _int(year_k, f"counts_by_year[{k}].year", minimum=1000)
+                    cites_k = _int(cites_k or 0, f"counts_by_year[{k}].cited_by_count", maximum=MAX_CITES)
+                cite_years.append(year_k)
+                cites_in.append(cites_k)
+            self.cby.rows.append((line, cite_years, cites_in))
+        authorships = rec.authorships or ()
         authorship = self._authorship
         for pos, a in enumerate(authorships):
             authorship(pos, a, line)
-        for k, g in enumerate(_list(rec.get("grants"), "grants")):
-            g = _dict(g, f"grants[{k}]")
-            award = _str(g.get("award_id"), f"grants[{k}].award_id")
+        for k, g in enumerate(rec.grants or ()):
+            award = _str(g.award_id, f"grants[{k}].award_id")
             self.grants.rows.append(
                 (
                     line,
-                    ids.openalex_id(g.get("funder")),
-                    _str(g.get("funder_display_name"), f"grants[{k}].funder_display_name"),
+                    ids.openalex_id(g.funder),
+                    _str(g.funder_display_name, f"grants[{k}].funder_display_name"),
                     award,
                     ids.award_key(award) if award else None,
                 )
             )
-        refs = self.refs.rows.append
-        for k, ref in enumerate(_list(rec.get("referenced_works"), "referenced_works")):
-            if type(ref) is str and ref.startswith(_WORK_URL) and ref[22:].isdigit():
-                refs((line, ref[21:]))  # the form of nearly every reference
-                continue
-            ref_id = ids.openalex_id(ref)
-            if ref_id is None:
-                raise ValueError(f"referenced_works[{k}]: {ref!r} is not an OpenAlex work id")
-            refs((line, ref_id))
+        if rec.referenced_works:
+            refs: list[str] = []
+            for k, ref in enumerate(rec.referenced_works):
+                if type(ref) is str and ref.startswith(_WORK_URL) and ref[22:].isdigit():
+                    refs.append(ref[21:])  # the form of nearly every reference
+                    continue
+                ref_id = ids.openalex_id(ref)
+                if ref_id is None:
+                    raise ValueError(f"referenced_works[{k}]: {ref!r} is not an OpenAlex work id")
+                refs.append(ref_id)
+            self.refs.rows.append((line, refs))
         self.works.rows.append(
             (
                 work_id,
-                ids.doi(rec.get("doi")),
+                ids.doi(rec.doi),
                 work_type,
                 year,
                 field_id,
-                _str(fld.get("display_name"), "primary_topic.field.display_name"),
+                _str(fld.display_name, "primary_topic.field.display_name"),
                 subfield_id,
-                _str(sub.get("display_name"), "primary_topic.subfield.display_name"),
+                _str(sub.display_name, "primary_topic.subfield.display_name"),
                 cites,
                 updated,
                 len(authorships),
@@ -271,70 +285,59 @@ class _Flattener:
             )
         )
 
-    def _authorship(self, pos: int, a: Any, line: int) -> None:
+    def _authorship(self, pos: int, a: schema.Authorship, line: int) -> None:
         # the hot loop of the import (several authorships a work): names of fields at fault are
         # only built when something is wrong, and an institution is checked once, when first seen
-        if not isinstance(a, dict):
-            raise ValueError(f"authorships[{pos}]: expected an object, got {type(a).__name__}")
-        author = a.get("author") or {}
-        if not isinstance(author, dict):
-            raise ValueError(f"authorships[{pos}].author: expected an object, got {type(author).__name__}")
-        raw_insts = a.get("institutions") or ()
-        if not isinstance(raw_insts, (list, tuple)):
-            raise ValueError(f"authorships[{pos}].institutions: expected a list")
         insts: list[str] = []
-        countries: set[str] = set()
-        for k, inst in enumerate(raw_insts):
-            raw_id = inst.get("id") if isinstance(inst, dict) else None
-            inst_id = self.seen.get(raw_id) if isinstance(raw_id, str) else None
+        countries: list[str] = []
+        for k, inst in enumerate(a.institutions or ()):
+            raw_id = inst.id
+            inst_id = self.seen.get(raw_id) if type(raw_id) is str else None
             if inst_id is None:
                 inst_id = self._institution(inst, f"authorships[{pos}].institutions[{k}]")
-                self.seen[str(raw_id)] = inst_id  # _institution accepted it: the id is text
+                self.seen[raw_id] = inst_id  # _institution accepted it: the id is text
             if inst_id not in insts:
                 insts.append(inst_id)
-            country = inst.get("country_code")
+            country = inst.country_code
             if country:
-                if not isinstance(country, str):
+                if type(country) is not str:
                     where = f"authorships[{pos}].institutions[{k}].country_code"
                     raise ValueError(f"{where}: {country!r} is not text")
-                countries.add(country.upper())
-        for code in a.get("countries") or ():
+                countries.append(country.upper())
+        for code in a.countries or ():
             if code:
-                if not isinstance(code, str):
+                if type(code) is not str:
                     raise ValueError(f"authorships[{pos}].countries: {code!r} is not a country code")
-                countries.add(code.upper())
-        raw_author = author.get("id")
+                countries.append(code.upper())
+        author = a.author or _NO_AUTHOR
+        raw_author = author.id
         if type(raw_author) is str and raw_author.startswith(_AUTHOR_URL) and raw_author[22:].isdigit():
             author_id: str | None = raw_author[21:]  # the form of nearly every author id
         else:
             author_id = ids.openalex_id(raw_author)
-        orcid = author.get("orcid")
-        self.auth.rows.append(
-            (line, pos, author_id, ids.orcid(orcid) if orcid else None, len(insts), len(countries))
-        )
-        if insts:
-            append = self.ainst.rows.append
-            for inst_id in insts:
-                append((line, pos, inst_id))
-        if countries:
-            append = self.actry.rows.append
-            for code in sorted(countries):
-                append((line, pos, code))
+        orcid = author.orcid
+        if len(countries) > 1:
+            countries = sorted(set(countries))  # an institution's country is usually listed again
+        self.auth.rows.append((line, pos, author_id, ids.orcid(orcid) if orcid else None, insts, countries))
 
-    def _institution(self, inst: Any, where: str) -> str:
+    def _institution(self, inst: schema.Institution, where: str) -> str:
         """The short id of an institution seen for the first time, its details kept."""
-        inst = _dict(inst, where)
-        inst_id = ids.openalex_id(inst.get("id"))
+        inst_id = ids.openalex_id(inst.id)
         if inst_id is None or not inst_id.startswith("I"):
-            raise ValueError(f"{where}.id: {inst.get('id')!r} is not an OpenAlex institution id")
-        country = _str(inst.get("country_code"), f"{where}.country_code")
+            raise ValueError(f"{where}.id: {inst.id!r} is not an OpenAlex institution id")
+        country = _str(inst.country_code, f"{where}.country_code")
         self.institutions[inst_id] = (
-            ids.ror_id(inst.get("ror")),
-            _str(inst.get("display_name"), f"{where}.display_name"),
+            ids.ror_id(inst.ror),
+            _str(inst.display_name, f"{where}.display_name"),
             country.upper() if country else None,
-            _str(inst.get("type"), f"{where}.type"),
+            _str(inst.type, f"{where}.type"),
         )
         return inst_id
+
+
+_NO_TOPIC = schema.Topic()
+_NO_NAME = schema.Named()
+_NO_AUTHOR = schema.Author()
 
 
 def _iso_date(text: str) -> bool:
@@ -355,8 +358,34 @@ class Checked:
     institutions: dict[str, Institution]
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a chunk is flattened.
+
+    Flattening allocates millions of small tuples that live until the chunk is sent; each
+    allocation burst triggers a collection that scans them all again, which halved the import's
+    speed. Parsed JSON and the rows made from it hold no reference cycles, so reference counting
+    alone frees them: nothing accumulates while the collector is paused.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+_JSONL_HINT = "; is this a JSON Lines file of OpenAlex works, one object a line?"
+
+
 def check_chunk(name: str, this_year: int, start: int, text: bytes) -> Checked:
     """Check and flatten the lines of ``text`` (the first is line ``start`` of file ``name``)."""
+    with _no_cycle_collection():
+        return _check_chunk(name, this_year, start, text)
+
+
+def _check_chunk(name: str, this_year: int, start: int, text: bytes) -> Checked:
     flat = _Flattener(this_year)
     errors: list[str] = []
     records = 0
@@ -365,17 +394,16 @@ def check_chunk(name: str, this_year: int, start: int, text: bytes) -> Checked:
             continue
         records += 1
         try:
-            rec = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            hint = "; is this a JSON Lines file of OpenAlex works, one object a line?" if n == 1 else ""
+            flat.add(schema.DECODER.decode(raw), n)
+        except schema.ShapeError as exc:  # a DecodeError too: caught first
+            message = schema.shape_error(exc)
+            hint = _JSONL_HINT if n == 1 and message.startswith("expected a Work") else ""
+            errors.append(f"{name}: line {n}: {message}{hint}")
+        except schema.DecodeError as exc:
+            hint = _JSONL_HINT if n == 1 else ""
             errors.append(f"{name}: line {n}: not valid JSON ({exc}){hint}")
-        else:
-            try:
-                if not isinstance(rec, dict):
-                    raise ValueError(f"expected a Work object, got {type(rec).__name__}")
-                flat.add(rec, n)
-            except ValueError as exc:
-                errors.append(f"{name}: line {n}: {exc}")
+        except ValueError as exc:
+            errors.append(f"{name}: line {n}: {exc}")
         if len(errors) >= MAX_ERRORS:
             break
     tables = {stage: table for stage, rows in flat.stages.items() if (table := rows.take()) is not None}
@@ -452,6 +480,8 @@ def import_works(
                     stages[stage].insert(table)
                 for inst_id, details in chunk.institutions.items():
                     institutions.setdefault(inst_id, details)
+        for pending in stages.values():
+            pending.flush()
         if not errors and summary.records == 0:
             errors.append(f"{name}: no works (the file is empty)")
         if errors:
@@ -465,13 +495,14 @@ def import_works(
     return summary
 
 
+# each table written from the staged rows of the lines kept (``s_write``), lists unnested
 _CHILDREN = {
-    "citations_by_year": ("s_cby", "cite_year, cites"),
-    "authorships": ("s_auth", "pos, author_id, orcid, n_inst, n_ctry"),
-    "authorship_institutions": ("s_ainst", "pos, institution_id"),
-    "authorship_countries": ("s_actry", "pos, country_code"),
+    "citations_by_year": ("s_cby", "unnest(cite_years), unnest(cites)"),
+    "authorships": ("s_auth", "pos, author_id, orcid, len(insts), len(countries)"),
+    "authorship_institutions": ("s_auth", "pos, unnest(insts)"),
+    "authorship_countries": ("s_auth", "pos, unnest(countries)"),
     "work_grants": ("s_grants", "funder_id, funder_name, award_id, award_key"),
-    "referenced_works": ("s_refs", "referenced_id"),
+    "referenced_works": ("s_refs", "unnest(referenced_ids)"),
 }
 
 

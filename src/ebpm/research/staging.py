@@ -23,6 +23,7 @@ from ebpm.research.store import add_dataset
 from ebpm.sources.tabular import RowErrors
 
 BATCH = 50_000
+INSERT_ROWS = 500_000  # rows gathered before one write into DuckDB
 MAX_ERRORS = 20
 Progress = Callable[[int, int], None]  # (done, total) in bytes or rows
 
@@ -83,30 +84,44 @@ class Rows:
 
 
 class Stage:
-    """A temporary table filled with Arrow tables, or row by row (``add``, then ``flush``)."""
+    """A temporary table filled with Arrow tables (``insert``), or row by row (``add``); ``flush``
+    writes what is pending, and must be called before the table is read."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str, columns: str) -> None:
         self.con = con
         self.name = name
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
         self.pending = Rows(columns)
+        self.tables: list[pa.Table] = []
+        self.table_rows = 0
 
     def add(self, row: tuple[Any, ...]) -> None:
         self.pending.rows.append(row)
         if len(self.pending.rows) >= BATCH:
-            self.flush()
+            self.insert(self.pending.take())
+
+    def insert(self, table: pa.Table | None) -> None:
+        # tables are gathered and written together: each write into DuckDB has a fixed cost that,
+        # paid once a chunk, took twice as long as the rows themselves
+        if table is not None:
+            self.tables.append(table)
+            self.table_rows += table.num_rows
+        if self.table_rows >= INSERT_ROWS:
+            self._write()
 
     def flush(self) -> None:
-        table = self.pending.take()
-        if table is not None:
-            self.insert(table)
+        self.insert(self.pending.take())
+        self._write()
 
-    def insert(self, table: pa.Table) -> None:
-        # through a relation: a registered view keeps memory that the memory limit does not bound
-        self.con.from_arrow(table).insert_into(self.name)
+    def _write(self) -> None:
+        if self.tables:
+            # through a relation: a registered view keeps memory that the memory limit does not bound
+            self.con.from_arrow(pa.concat_tables(self.tables)).insert_into(self.name)
+            self.tables, self.table_rows = [], 0
 
 
-_ARROW = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+_SCALARS = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+_ARROW = {**_SCALARS, **{f"{name}[]": pa.list_(kind) for name, kind in _SCALARS.items()}}
 
 
 @contextmanager
