@@ -7,7 +7,9 @@ that its peak resident memory is its own (see tests/peak_memory.py):
 - ebpm: `ebpm indicators import FILE` into a fresh monitoring store (validation of every row,
   staging, duplicate and revision checks, one transaction);
 - DuckDB: `CREATE TABLE t AS SELECT * FROM read_csv(FILE)` into a fresh database file;
-- floor: reading the file once, line by line.
+- floor: reading the file once, line by line;
+- store floor: the rows inserted, unchecked, into the observations table of a fresh store (its
+  indexes included) in one transaction: the least any importer into this store does.
 
     .venv/bin/python benchmarks/indicator_import.py [--rows N]
 """
@@ -26,6 +28,30 @@ from ebpm.store import knowledge_base
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.peak_memory import measure
+
+# The least any importer into this store must do: read the file and insert its rows into the
+# observations table of a fresh store (its indexes included) in one transaction, nothing checked.
+SQLITE_FLOOR = """
+import csv, sys
+from pathlib import Path
+from ebpm.store.monitoring import open_store
+engine = open_store(Path(sys.argv[2]), "write")
+con = engine.raw_connection()
+cur = con.cursor()
+cur.execute("BEGIN IMMEDIATE")  # the store's write connections leave transactions to the caller
+cur.execute("INSERT INTO imports (file, format, sha256, rows, added, revised, unchanged, imported_at, "
+            "imported_by) VALUES ('f', 'csv', '', 0, 0, 0, 0, '', 'floor')")
+with open(sys.argv[1], encoding="utf-8", newline="") as fh:
+    rows = csv.reader(fh)
+    next(rows)
+    cur.executemany(
+        "INSERT INTO observations (series_id, period, period_end, value, unit, source, note, import_id, "
+        "line, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, '')",
+        ((r[0], r[1], r[1], float(r[2]), r[3], r[4], r[5] or None, n) for n, r in enumerate(rows, 2)),
+    )
+con.commit()
+print(cur.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
+"""
 
 
 def make_file(kb: Path, path: Path, rows: int) -> None:
@@ -62,6 +88,9 @@ def main() -> None:
                 "print(con.execute('SELECT count(*) FROM t').fetchone()[0])",
             ]
         )
+        sqlite_floor = measure([python, "-c", SQLITE_FLOOR, str(data), str(folder / "floor.sqlite")])
+        if str(args.rows) not in sqlite_floor[2]:
+            raise RuntimeError(f"unexpected floor result: {sqlite_floor[2][-500:]}")
         ours = measure(
             [
                 ebpm,
@@ -81,16 +110,21 @@ def main() -> None:
         )  # what importing DuckDB alone costs in memory, for reference
     print(f"indicator import benchmark: {args.rows:,} observations, {size:.0f} MiB CSV")
     print()
-    print(f"{'contender':42} {'seconds':>8} {'rows/s':>11} {'peak MiB':>9}")
+    print(f"{'contender':48} {'seconds':>8} {'rows/s':>11} {'peak MiB':>9}")
     for label, (secs, peak, _) in (
         ("floor: read the file once (Python)", floor),
         ("DuckDB read_csv into a table", duck),
+        ("store floor: rows into observations, unchecked", sqlite_floor),
         ("ebpm indicators import (validated, history)", ours),
     ):
-        print(f"{label:42} {secs:8.2f} {args.rows / secs:11,.0f} {peak:9.0f}")
-    print(f"{'(DuckDB module loaded, nothing read)':42} {baseline[0]:8.2f} {'':>11} {baseline[1]:9.0f}")
+        print(f"{label:48} {secs:8.2f} {args.rows / secs:11,.0f} {peak:9.0f}")
+    print(f"{'(DuckDB module loaded, nothing read)':48} {baseline[0]:8.2f} {'':>11} {baseline[1]:9.0f}")
     print()
-    print(f"ebpm is {ours[0] / duck[0]:.1f}x DuckDB's time and {ours[0] / floor[0]:.1f}x the floor")
+    print(
+        f"ebpm is {ours[0] / duck[0]:.1f}x DuckDB's time, {ours[0] / sqlite_floor[0]:.1f}x the store "
+        f"floor (itself {sqlite_floor[0] / duck[0]:.1f}x DuckDB's) "
+        f"and {ours[0] / floor[0]:.1f}x reading the file"
+    )
 
 
 if __name__ == "__main__":

@@ -123,7 +123,7 @@ def test_revision_keeps_history(invoke: Invoke, kb_file: Path, tmp_path: Path) -
         (HEADER + f"{SERIES},2099,1,%,,\n", "line 2: period: 2099 ends on 2099-12-31, after today"),
         (
             HEADER + f"{SERIES},FY2018,1,%,,\n{SERIES},2018年度,2,%,,\n",
-            "lines 2 and 3: 2.2.1.ref.6 FY2018 is given 2",
+            "lines 2 and 3: 2.2.1.ref.6 FY2018 is given different values",
         ),
         ("indicator,period,valu\nx,2020,1\n", "line 1: missing column(s) indicator_id, value"),
         ("indicator_id,period,value,extra\nx,2020,1,2\n", "unknown column(s) extra"),
@@ -139,6 +139,21 @@ def test_bad_input_names_file_line_and_field(
     assert code == 1
     assert "bad.csv" in output and message in output, output
     assert "Traceback" not in output
+
+
+def test_repeated_rows_keep_the_first_and_name_the_first_line_that_differs(
+    invoke: Invoke, kb_file: Path, tmp_path: Path
+) -> None:
+    # the same row three times is one observation; the first row a later one contradicts is named
+    same = write(tmp_path, "same.csv", HEADER + f"{SERIES},FY2018,1,%,a,\n" * 3 + f"{SERIES},FY2019,2,%,,\n")
+    code, output = run(invoke, kb_file, tmp_path, "import", str(same), "--dry-run")
+    assert code == 0 and "2 added" in output and "2 identical duplicate rows counted once" in output, output
+    body = (
+        HEADER
+        + f"{SERIES},FY2018,1,%,,\n{SERIES},FY2018,1,%,,\n{SERIES},FY2018,3,%,,\n{SERIES},FY2018,2,%,,\n"
+    )
+    code, output = run(invoke, kb_file, tmp_path, "import", str(write(tmp_path, "three.csv", body)))
+    assert code == 1 and "three.csv: lines 2 and 4: 2.2.1.ref.6 FY2018 is given different values" in output
 
 
 def test_wrong_encoding(invoke: Invoke, kb_file: Path, tmp_path: Path) -> None:

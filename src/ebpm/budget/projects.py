@@ -20,7 +20,7 @@ from ebpm.indicators.periods import current_fiscal_year, parse_fiscal_year
 from ebpm.sources.tabular import ReadError, RowErrors, header_key, read_table
 from ebpm.store import budget_tables as t
 from ebpm.store.monitoring import now
-from ebpm.store.staging import Progress, conflicts, sha256, stage, staging_transaction
+from ebpm.store.staging import Progress, conflicts, duplicates, sha256, stage, staging_transaction
 
 FIELDS = (
     "project_id",
@@ -180,14 +180,17 @@ def import_projects(
         return (*(row[c] for c in KEY), *(row[c] for c in CONTENT), line)
 
     with staging_transaction(store, dry_run) as conn:
-        staged = stage(conn, "staging", STAGED, ((n, (n, c)) for n, c in rows), check, path.name, progress)
+        staged = stage(
+            conn, "staging", STAGED, ((n, (n, c)) for n, c in rows), check, path.name, progress,
+            key=KEY, values=CONTENT,
+        )  # fmt: skip
         result.rows = staged.rows
         errors = staged.errors
         if not errors:
             errors = [
                 f"{path.name}: lines {c.first} and {c.second}: project {c.key[0]} FY{c.key[1]} "
                 "is given twice with different values; keep one"
-                for c in conflicts(conn, "staging", KEY, CONTENT)
+                for c in conflicts(conn, "staging", KEY)
             ]
         if errors:
             raise BudgetImportError(errors)
@@ -197,15 +200,13 @@ def import_projects(
 
 def _apply(conn: Connection, result: BudgetImportResult, path: Path, author: str) -> None:
     """Compare the staged rows with the current ones and write the differences."""
-    total = conn.exec_driver_sql("SELECT COUNT(*) FROM temp.staging").scalar_one()
     content = ", ".join(CONTENT)
-    # no key has two different contents now: MIN() picks its one value (NULL where it has none)
+    # the staging table holds one row per project and year (the first given): see stage()
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.budget_compared")
     conn.exec_driver_sql(
         "CREATE TEMP TABLE budget_compared AS SELECT d.*, p.id AS old_id, "
         f"p.id IS NOT NULL AND {' AND '.join(f'd.{c} IS p.{c}' for c in CONTENT)} AS same "
-        f"FROM (SELECT project_id, fiscal_year, {', '.join(f'MIN({c}) AS {c}' for c in CONTENT)}, "
-        "MIN(line) AS line FROM temp.staging GROUP BY project_id, fiscal_year) d "
+        "FROM temp.staging d "
         "LEFT JOIN budget_projects p ON p.project_id = d.project_id AND p.fiscal_year = d.fiscal_year "
         "AND p.superseded_at IS NULL"
     )
@@ -213,7 +214,7 @@ def _apply(conn: Connection, result: BudgetImportResult, path: Path, author: str
         "SELECT COUNT(*), COALESCE(SUM(same), 0), COALESCE(SUM(old_id IS NOT NULL AND NOT same), 0) "
         "FROM temp.budget_compared"
     ).one()
-    result.duplicates = total - counts[0]
+    result.duplicates = duplicates(conn, "staging")
     result.unchanged, result.revised = counts[1], counts[2]
     result.added = counts[0] - result.unchanged - result.revised
     stamp = now()

@@ -24,7 +24,7 @@ from ebpm.indicators.registry import normalize_unit
 from ebpm.sources.tabular import RowErrors
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
-from ebpm.store.staging import Progress, conflicts, sha256, stage, staging_transaction
+from ebpm.store.staging import Progress, conflicts, duplicates, sha256, stage, staging_transaction
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "source", "note")
 REQUIRED = ("indicator_id", "period", "value")
@@ -126,6 +126,7 @@ class Validator:
         return (sid, period.label, period.end.isoformat(), value, unit or expected, source, note, row.line)
 
 
+KEY = ("series_id", "period")
 STAGED = ("series_id TEXT", "period TEXT", "period_end TEXT", "value REAL", "unit TEXT", "source TEXT",
           "note TEXT", "line INTEGER")  # fmt: skip
 
@@ -149,7 +150,10 @@ def run_import(
     check = Validator(monitor, name, today or date.today())
     result = ImportResult(str(file), dry_run=dry_run)
     with staging_transaction(monitor.store, dry_run) as conn:
-        staged = stage(conn, "staging", STAGED, ((r.line, r) for r in rows), check.check, name, progress)
+        staged = stage(
+            conn, "staging", STAGED, ((r.line, r) for r in rows), check.check, name, progress,
+            key=KEY, values=("value",),
+        )  # fmt: skip
         result.rows = staged.rows
         errors = staged.errors or _duplicates(conn, name)
         if errors:
@@ -163,9 +167,8 @@ def run_import(
 def _duplicates(conn: Connection, name: str) -> list[str]:
     """The same series and period given twice with different values is an error."""
     return [
-        f"{name}: lines {c.first} and {c.second}: {c.key[0]} {c.key[1]} is given {c.variants} different "
-        "values; keep one"
-        for c in conflicts(conn, "staging", ("series_id", "period"), ("value",))
+        f"{name}: lines {c.first} and {c.second}: {c.key[0]} {c.key[1]} is given different values; keep one"
+        for c in conflicts(conn, "staging", KEY)
     ]
 
 
@@ -173,12 +176,7 @@ def _apply(
     conn: Connection, monitor: Monitor, result: ImportResult, file: Path, fmt: str, author: str, digest: str
 ) -> None:
     """Compare the staged rows with what is stored and write the differences."""
-    total = conn.exec_driver_sql("SELECT COUNT(*) FROM temp.staging").scalar_one()
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE dedup AS SELECT series_id, period, MIN(period_end) AS period_end, "
-        "MIN(value) AS value, MIN(unit) AS unit, MIN(source) AS source, MIN(note) AS note, MIN(line) AS line "
-        "FROM temp.staging GROUP BY series_id, period"
-    )
+    # the staging table holds one row per series and period (the first given): see stage()
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.docobs")
     conn.exec_driver_sql("CREATE TEMP TABLE docobs (series_id TEXT, period TEXT, value REAL)")
     facts = [
@@ -191,13 +189,13 @@ def _apply(
     # the current value of each staged period: the newest import, else the document's
     conn.exec_driver_sql(
         "CREATE TEMP TABLE compared AS SELECT d.*, o.id AS old_id, COALESCE(o.value, c.value) AS old_value "
-        "FROM temp.dedup d "
+        "FROM temp.staging d "
         "LEFT JOIN observations o "
         "ON o.series_id = d.series_id AND o.period = d.period AND o.superseded_at IS NULL "
         "LEFT JOIN temp.docobs c ON c.series_id = d.series_id AND c.period = d.period"
     )
     same = "old_value IS NOT NULL AND ABS(value - old_value) <= 1e-9 * MAX(1, ABS(old_value))"
-    result.duplicates = total - conn.exec_driver_sql("SELECT COUNT(*) FROM temp.dedup").scalar_one()
+    result.duplicates = duplicates(conn, "staging")
     result.unchanged = conn.exec_driver_sql(f"SELECT COUNT(*) FROM temp.compared WHERE {same}").scalar_one()
     result.revised = conn.exec_driver_sql(
         f"SELECT COUNT(*) FROM temp.compared WHERE old_value IS NOT NULL AND NOT ({same})"
@@ -252,7 +250,7 @@ def _apply(
         ),
         {"stamp": stamp},
     )
-    for name in ("staging", "dedup", "docobs", "compared"):
+    for name in ("staging", "docobs", "compared"):
         conn.exec_driver_sql(f"DROP TABLE temp.{name}")
 
 
