@@ -27,7 +27,7 @@ from ebpm.services.ingest import ingest
 from ebpm.store import knowledge_base
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.peak_memory import measure
+from tests.peak_memory import as_installed, measure
 
 # The least any importer into this store must do: read the file and insert its rows into the
 # observations table of a fresh store (its indexes included) in one transaction, nothing checked.
@@ -70,6 +70,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
     python = sys.executable
+    as_installed(python)
     ebpm = str(Path(python).with_name("ebpm"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.peak_memory import measure
+from tests.peak_memory import as_installed, measure
 
 from ebpm.research.sample import generate
 
@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="Times each contender imports the file.")
     args = ap.parse_args()
     python = sys.executable
+    as_installed(python)
     ebpm = str(Path(python).with_name("ebpm"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

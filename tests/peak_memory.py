@@ -8,6 +8,7 @@ what wait4 reports is the command's own peak.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -38,3 +39,14 @@ def measure(args: list[str]) -> tuple[float, float, str]:
     if code != 0:
         raise RuntimeError(f"{args[0]} failed:\n{output[-2000:]}")
     return elapsed, peak, output
+
+
+def as_installed(python: str) -> None:
+    """Let measured commands run as an installed program does, from compiled bytecode.
+
+    The machines here set PYTHONDONTWRITEBYTECODE, so without this every run compiles ebpm and
+    its libraries afresh (over a second of each command's start); an installation compiles once.
+    One run of the CLI writes the bytecode of everything it imports.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([python, "-c", "import ebpm.cli"], check=True)

@@ -56,19 +56,25 @@ class ImportResult:
 
 
 @lru_cache(maxsize=4096)
-def _period(text: str) -> Period:
-    return parse_period(text)
+def _period(text: str) -> tuple[Period, str]:
+    """The period a cell names, and the ISO date it ends on (an import repeats a few periods)."""
+    period = parse_period(text)
+    return period, period.end.isoformat()
 
 
 def parse_value(raw: str) -> float:
     """A number as written in a cell: 1,234.5 or １２３４; anything else is an error."""
-    s = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "").strip()
-    if s.startswith("−"):
-        s = "-" + s[1:]
     try:
-        value = float(s)
+        # what float() reads as it is, the normalised text reads the same: the common case
+        value = float(raw)
     except ValueError:
-        raise ValueError(f"{raw!r} is not a number") from None
+        s = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "").strip()
+        if s.startswith("−"):
+            s = "-" + s[1:]
+        try:
+            value = float(s)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{raw!r} is not a finite number")
     if abs(value) > MAX_ABS:
@@ -100,7 +106,7 @@ class Validator:
                 f"indicator_id: unknown indicator {sid!r} (`ebpm indicators list` shows the ids)"
             )
         try:
-            period = _period((v.get("period") or "").strip())
+            period, period_end = _period((v.get("period") or "").strip())
         except PeriodError as exc:
             raise ValueError(f"period: {exc}") from None
         if period.end > self.today:
@@ -123,7 +129,7 @@ class Validator:
             if len(textual) > MAX_TEXT:
                 raise ValueError(f"{name}: {len(textual)} characters; at most {MAX_TEXT}")
         # the columns of the staging table, in order
-        return (sid, period.label, period.end.isoformat(), value, unit or expected, source, note, row.line)
+        return (sid, period.label, period_end, value, unit or expected, source, note, row.line)
 
 
 KEY = ("series_id", "period")

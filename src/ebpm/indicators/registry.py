@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from ebpm.indicators.periods import Period, PeriodError, find_period, parse_period
 from ebpm.model import Document, Indicator, IndicatorValue
@@ -71,6 +72,7 @@ def _as_float(text: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # an import asks for the same few units on every row
 def normalize_unit(unit: str | None) -> str | None:
     """The unit as compared on import: NFKC, no spaces; ``％`` and ``%`` are the same."""
     if unit is None:
