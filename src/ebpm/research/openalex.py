@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 from isal import isal_zlib
 
+from ebpm.research import heap
 from ebpm.research import identifiers as ids
 from ebpm.research import openalex_schema as schema
 from ebpm.research.methods import work_metrics_sql
@@ -433,7 +434,9 @@ def _checked(path: Path, this_year: int, progress: Progress | None) -> Iterator[
             yield check_chunk(path.name, this_year, start, text)
         return
     # spawn, not fork: the parent holds DuckDB's threads, and a forked child could inherit a held lock
-    pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("spawn"), initializer=heap.keep_freed_memory
+    )
     try:
         pending: deque[Future[Checked]] = deque()
         for start, text in chunks:
@@ -467,7 +470,7 @@ def import_works(
     summary = ImportSummary("openalex", str(path), dry_run=dry_run)
     errors: list[str] = []
     institutions: dict[str, Institution] = {}
-    with all_or_nothing(con, dry_run):
+    with heap.freed_memory_kept(), all_or_nothing(con, dry_run):
         stages = {stage: Stage(con, stage, columns) for stage, columns in STAGES.items()}
         for chunk in _checked(path, (today or date.today()).year, progress):
             summary.records += chunk.records
