@@ -54,6 +54,10 @@ def _fails(invoke: Invoke, *args: str, expect: str) -> str:
             "line 1: authorships[0].institutions[0]: expected an object, got null",
         ),
         (['{"id": "W1", "primary_topic": 27}'], "line 1: primary_topic: expected an object, got int"),
+        (
+            ['{"id": "W1", "authorships": [{"countries": ["J\\u001fP"]}]}'],
+            "line 1: authorships[0].countries: 'J\\x1fP' is not a country code",
+        ),
         (['{"id": "W1", "counts_by_year": [{"year": "2020"}]}'], "counts_by_year[0].year: '2020' is not"),
     ],
 )
