@@ -13,16 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ebpm.indicators.importing import run_import
-from ebpm.indicators.monitor import Monitor
 from ebpm.indicators.periods import Period, parse_period
 from ebpm.indicators.progress import STATUS_LABELS, Point, Target, assess, projection
-from ebpm.indicators.readers import read_rows
 from ebpm.model import Document
 from ebpm.store import monitoring
 from ebpm.store.monitoring import open_store
 from tests.conftest import Invoke
-from tests.web_client import client_for
+from tests.web_client import client_for, store_with
 
 # 2.1.4.kpi.1 has a target in the document (570 億円 by FY2025) and no observation there
 SERIES = "2.1.4.kpi.1"
@@ -133,14 +130,7 @@ def test_progress_is_total(
 @pytest.fixture
 def store(tmp_path: Path, doc: Document) -> Path:
     """SERIES with two observations a day apart: 1, then 10."""
-    path = tmp_path / "monitoring.sqlite"
-    csv = tmp_path / "obs.csv"
-    csv.write_text(
-        f"indicator_id,period,value,unit,source\n{SERIES},2023-03-30,1,億円,x\n{SERIES},2023-03-31,10,億円,x\n",
-        encoding="utf-8",
-    )
-    run_import(Monitor(doc, open_store(path)), read_rows(csv, "csv"), csv, "csv")
-    return path
+    return store_with(tmp_path, doc, f"{SERIES},2023-03-30,1,億円,x\n{SERIES},2023-03-31,10,億円,x\n")
 
 
 @pytest.fixture
@@ -192,14 +182,9 @@ def test_absurd_target_is_rejected_before_it_is_written(client: TestClient, stor
 def test_target_that_makes_progress_uncomputable_is_rejected(
     tmp_path: Path, doc: Document, ingested_kb: Path
 ) -> None:
-    path = tmp_path / "tiny.sqlite"
-    csv = tmp_path / "tiny.csv"
-    csv.write_text(
-        f"indicator_id,period,value,unit,source\n{SERIES},2021-12-30,1e-300,億円,x\n"
-        f"{SERIES},2022-12-30,2e-300,億円,x\n",
-        encoding="utf-8",
+    path = store_with(
+        tmp_path, doc, f"{SERIES},2021-12-30,1e-300,億円,x\n{SERIES},2022-12-30,2e-300,億円,x\n"
     )
-    run_import(Monitor(doc, open_store(path)), read_rows(csv, "csv"), csv, "csv")
     client = client_for(ingested_kb, path, token=TOKEN)
     # 1e-300 → 1e15 by the next day needs a growth of 10^(315 × 365) a year
     url = f"/api/indicators/series/{SERIES}/target"

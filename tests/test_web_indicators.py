@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from ebpm.indicators.importing import run_import
-from ebpm.indicators.monitor import Monitor
-from ebpm.indicators.readers import read_rows
 from ebpm.model import Document
-from ebpm.store.monitoring import open_store
-from tests.web_client import client_for
+from tests.web_client import client_for, store_with
 
 SERIES = "2.2.1.ref.6"
 TOKEN = "test-token-1234"
@@ -22,16 +18,12 @@ TOKEN = "test-token-1234"
 @pytest.fixture
 def store(tmp_path: Path, doc: Document) -> Path:
     """A monitoring store with three imported observations of SERIES."""
-    path = tmp_path / "monitoring.sqlite"
-    csv = tmp_path / "obs.csv"
-    csv.write_text(
-        "indicator_id,period,value,unit,source\n"
+    return store_with(
+        tmp_path,
+        doc,
         f"{SERIES},FY2017,16.2,%,科学技術研究調査\n{SERIES},FY2019,16.9,%,科学技術研究調査\n"
         f"{SERIES},FY2022,18.3,%,科学技術研究調査\n",
-        encoding="utf-8",
     )
-    run_import(Monitor(doc, open_store(path)), read_rows(csv, "csv"), csv, "csv")
-    return path
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ or, on an error or a dry run, nothing.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import pyarrow as pa
 
 from ebpm.research.store import add_dataset
 from ebpm.sources.tabular import RowErrors
+from ebpm.store.staging import sha256
 
 BATCH = 50_000
 INSERT_ROWS = 500_000  # rows gathered before one write into DuckDB
@@ -153,14 +153,6 @@ def record_dataset(
         orjson.dumps(summary.as_dict()).decode(), sample,
     )  # fmt: skip
     con.execute(f"UPDATE {table} SET dataset_id = ? WHERE dataset_id = -1", [summary.dataset_id])
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def merge_keyed(
