@@ -17,10 +17,11 @@ from sqlalchemy import Connection, Engine, insert, text
 
 from ebpm.budget.amounts import header_unit, parse_amount
 from ebpm.indicators.periods import current_fiscal_year, parse_fiscal_year
+from ebpm.sources.digest import sha256
 from ebpm.sources.tabular import ReadError, RowErrors, header_key, read_table
 from ebpm.store import budget_tables as t
 from ebpm.store.monitoring import now
-from ebpm.store.staging import Progress, conflicts, duplicates, sha256, stage, staging_transaction
+from ebpm.store.staging import Progress, conflicts, duplicates, stage, staging_transaction
 
 FIELDS = (
     "project_id",

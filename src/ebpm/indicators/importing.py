@@ -21,10 +21,11 @@ from sqlalchemy import Connection, text
 from ebpm.indicators.monitor import Monitor
 from ebpm.indicators.periods import Period, PeriodError, parse_period
 from ebpm.indicators.registry import normalize_unit
+from ebpm.sources.digest import sha256
 from ebpm.sources.tabular import RowErrors
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
-from ebpm.store.staging import Progress, conflicts, duplicates, sha256, stage, staging_transaction
+from ebpm.store.staging import Progress, conflicts, duplicates, stage, staging_transaction
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "source", "note")
 REQUIRED = ("indicator_id", "period", "value")

@@ -19,8 +19,8 @@ import orjson
 import pyarrow as pa
 
 from ebpm.research.store import add_dataset
+from ebpm.sources.digest import sha256
 from ebpm.sources.tabular import RowErrors
-from ebpm.store.staging import sha256
 
 BATCH = 50_000
 INSERT_ROWS = 500_000  # rows gathered before one write into DuckDB

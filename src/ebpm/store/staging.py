@@ -11,11 +11,9 @@ leaves the store as it was.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -134,12 +132,3 @@ def conflicts(conn: Connection, table: str, key: Sequence[str]) -> list[Conflict
 def duplicates(conn: Connection, table: str) -> int:
     """Rows of the staged ``table`` that repeated a key (counted once)."""
     return int(conn.exec_driver_sql(f"SELECT COALESCE(SUM(copies - 1), 0) FROM temp.{table}").scalar_one())
-
-
-def sha256(path: Path) -> str:
-    """The file's SHA-256, read in blocks: a large file is never in memory whole."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
