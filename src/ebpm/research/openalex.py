@@ -140,22 +140,6 @@ def _str(value: Any, name: str) -> str | None:
     return value
 
 
-def _list(value: Any, name: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ValueError(f"{name}: expected a list, got {type(value).__name__}")
-    return value
-
-
-def _dict(value: Any, name: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f"{name}: expected an object, got {type(value).__name__}")
-    return value
-
-
 STAGES = {
     "s_works": (
         "work_id VARCHAR, doi VARCHAR, work_type VARCHAR, pub_year INTEGER, field_id VARCHAR, "
