@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from ebpm.parser.document import parse_document
 from ebpm.services.ingest import ingest
 from ebpm.sources.corpus import SourceText, read_source
 from ebpm.store import knowledge_base
+from ebpm.store.monitoring import Location
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,3 +92,50 @@ def research_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ):
             import_records(con, kind, file, label="SAMPLE test world", sample=True)
     return path
+
+
+# The PostgreSQL every machine runs (trust auth); $EBPM_TEST_POSTGRES_URL points elsewhere.
+POSTGRES_URL = os.environ.get("EBPM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_schema() -> Iterator[str]:
+    """A URL of a new, empty schema in the test database, dropped afterwards: each test gets a
+    store of its own. A database that cannot be reached fails the test, never skips it."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_URL)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    try:
+        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is needed at {POSTGRES_URL} (set $EBPM_TEST_POSTGRES_URL) "
+            f"and cannot be reached: {exc}"
+        )
+    with admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            query = {"options": f"-csearch_path={schema}", "application_name": schema}
+            yield url.update_query_dict(query).render_as_string(hide_password=False)
+        finally:
+            # a test's server may still hold connections: end them, then drop everything
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND application_name = %s",
+                (schema,),
+            )
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Location]:
+    """Where a test's monitoring store lives: a SQLite file, and again a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield tmp_path / "monitoring.sqlite"
+        return
+    from ebpm.store.monitoring import parse_url
+
+    for url in postgres_schema():
+        yield parse_url(url)

@@ -14,7 +14,7 @@ from ebpm.budget.projects import BudgetImportError, import_projects
 from ebpm.budget.service import BudgetService
 from ebpm.model import Document
 from ebpm.sources.tabular import ReadError
-from ebpm.store.monitoring import open_store
+from ebpm.store.monitoring import Location, open_store
 from tests.conftest import Invoke
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "ebpm" / "data" / "budget_sample"
@@ -33,8 +33,9 @@ def engine(doc: Document) -> MappingEngine:
 
 
 @pytest.fixture
-def service(doc: Document, tmp_path: Path, engine: MappingEngine) -> BudgetService:
-    return BudgetService(doc, open_store(tmp_path / "store.sqlite"), engine)
+def service(doc: Document, store_location: Location, engine: MappingEngine) -> BudgetService:
+    """On SQLite and on PostgreSQL."""
+    return BudgetService(doc, open_store(store_location), engine)
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -147,7 +148,7 @@ def test_all_or_nothing_and_history(service: BudgetService, tmp_path: Path) -> N
                 "WHERE project_id = 'S-1' ORDER BY id"
             )
         ).all()
-    assert [tuple(r) for r in history] == [(100_000_000, 1), (150_000_000, 0)]
+    assert [(r[0], bool(r[1])) for r in history] == [(100_000_000, True), (150_000_000, False)]
 
 
 def test_engine_matches_a_differently_worded_project(engine: MappingEngine) -> None:
@@ -327,7 +328,7 @@ def test_the_next_import_or_serve_start_finishes_the_mapping(
     assert all(p["mapped"] for p in json.loads(invoke("budget", "matches", "--json", *store).output))
 
 
-def test_the_migrations_match_the_tables(tmp_path: Path) -> None:
+def test_the_migrations_match_the_tables(store_location: Location) -> None:
     """The budget tables moved to their own module: one metadata, which the migrations build."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -336,7 +337,8 @@ def test_the_migrations_match_the_tables(tmp_path: Path) -> None:
     from ebpm.store.monitoring import metadata
 
     assert budget_tables.budget_projects.metadata is metadata
-    engine = open_store(tmp_path / "m.sqlite", "write")
+    engine = open_store(store_location, "write")
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
     assert diff == []

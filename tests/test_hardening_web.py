@@ -19,7 +19,7 @@ from ebpm.sources.normalize import compact
 from ebpm.web import api, pages, research_api, research_pages
 from ebpm.web import app as web_app
 from ebpm.web.app import status_of
-from ebpm.web.deps import bearer_matches
+from ebpm.web.auth import bearer_matches
 from tests.web_client import client_for
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ebpm"

@@ -15,7 +15,7 @@ from ebpm.indicators.exports import write_datapackage, write_open_sdg
 from ebpm.indicators.monitor import Monitor
 from ebpm.indicators.sdmx_io import structure, write_sdmx_csv, write_sdmx_ml
 from ebpm.model import Document
-from ebpm.store.monitoring import open_store
+from ebpm.store.monitoring import Location, open_store
 from tests.conftest import Invoke
 
 SERIES = "2.2.1.ref.6"  # 民間企業を含めた全研究者に占める女性研究者の割合: 17.8% (FY2021) in the document
@@ -24,8 +24,9 @@ GOOD = HEADER + f"{SERIES},FY2017,16.2,%,科学技術研究調査,\n{SERIES},令
 
 
 @pytest.fixture
-def monitor(doc: Document, tmp_path: Path) -> Monitor:
-    return Monitor(doc, open_store(tmp_path / "monitoring.sqlite"))
+def monitor(doc: Document, store_location: Location) -> Monitor:
+    """On SQLite and on PostgreSQL."""
+    return Monitor(doc, open_store(store_location))
 
 
 def run(invoke: Invoke, kb: Path, tmp_path: Path, *args: str) -> tuple[int, str]:

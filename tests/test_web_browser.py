@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
+from ebpm.accounts import service as accounts
 from ebpm.budget.projects import import_projects
 from ebpm.budget.service import BudgetService
 from ebpm.store import knowledge_base
@@ -32,6 +33,8 @@ BUDGET_SAMPLE = REPO / "src" / "ebpm" / "data" / "budget_sample" / "projects.csv
 CHROMIUM = os.environ.get("EBPM_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
+PASSWORD = "correct horse battery"
+FOLLOW_ACTION = "2.1.1.4.m1.a11"  # owned by 文 alone
 PHONE = {"width": 390, "height": 844}
 
 
@@ -45,6 +48,8 @@ def base_url(ingested_kb: Path, research_db: Path) -> Iterator[str]:
     service = BudgetService(knowledge_base.read(ingested_kb), open_store(store))
     import_projects(service.store, BUDGET_SAMPLE)  # the budget pages need projects to show
     service.recompute()
+    for name, role, ministries in (("sec", "admin", []), ("mext", "editor", ["文"])):
+        accounts.add_user(service.store, name, role, ministries, PASSWORD, actor="test")
     app = create_app(ingested_kb, store, research_db=research_db)  # the research pages need a store
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -290,3 +295,66 @@ def test_accessibility(browser: Browser, base_url: str, path: str) -> None:
 
 def _not_applicable(result: dict[str, list[dict[str, str]]]) -> set[str]:
     return {rule["id"] for rule in result["inapplicable"]}
+
+
+def _log_in(page: Page, base_url: str, name: str) -> None:
+    page.goto(base_url + "/login")
+    page.get_by_label("ユーザー名 (name)").fill(name)
+    page.get_by_label("パスワード (password)").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン (log in)").click()
+
+
+def _axe(page: Page) -> list[str]:
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} e.g. {v['nodes'][0]['html'][:120]}"
+        for v in result["violations"]
+    ]
+
+
+def test_follow_up_flow_without_javascript(browser: Browser, base_url: str) -> None:
+    """An editor logs in, reports from the form, the secretariat returns the report, the editor
+    sees it returned: all with JavaScript off (the forms need none), each page checked by axe."""
+    problems: dict[str, list[str]] = {}
+    editor = browser.new_context(viewport=DESKTOP, locale="ja-JP", java_script_enabled=False)  # type: ignore[arg-type]
+    page = editor.new_page()
+    page.goto(base_url + "/follow-up")
+    expect(page).to_have_url(re.compile(r"/login\?next=/follow-up"))
+    _log_in(page, base_url, "mext")
+    expect(page.locator("h1")).to_contain_text("進捗報告")
+    page.goto(base_url + "/follow-up?section=2.1.1.4")
+    item = page.locator(f"[id='a-{FOLLOW_ACTION}']")
+    item.locator("summary").click()
+    item.get_by_label("状況 (status)").select_option("done")
+    item.get_by_label("実施状況 (note, 4,000字まで)").fill("概算要求に計上した")
+    item.get_by_label("時点 (as of)").fill("2024-04-01")
+    item.get_by_role("button", name="報告する (report)").click()
+    expect(page.locator("[role=status]")).to_contain_text(FOLLOW_ACTION)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "20-follow-up.png"))
+
+    admin = browser.new_context(viewport=DESKTOP, locale="ja-JP", bypass_csp=True)  # type: ignore[arg-type]
+    board = admin.new_page()
+    _log_in(board, base_url, "sec")
+    board.goto(base_url + "/follow-up/secretariat")
+    problems["/follow-up/secretariat"] = _axe(board)
+    queued = board.locator("section[aria-labelledby='queue'] li", has_text=FOLLOW_ACTION)
+    queued.get_by_label("コメント (comment; 差し戻しには必須)").fill("根拠資料を添付してください")
+    queued.get_by_role("button", name="差し戻し (return)").click()
+    expect(board.locator("section[aria-labelledby='queue']")).not_to_contain_text(FOLLOW_ACTION)
+    board.screenshot(path=str(SHOTS / "21-secretariat.png"))
+    board.goto(base_url + "/login")
+    problems["/login"] = _axe(board)
+
+    page.goto(base_url + "/follow-up")
+    expect(page.locator("#h-returned")).to_be_visible()
+    expect(page.get_by_text("根拠資料を添付してください")).to_be_visible()
+    checked = admin.new_page()  # axe needs JavaScript: the editor's page again, as the admin sees it
+    checked.goto(base_url + "/follow-up?section=2.1.1.4")
+    problems["/follow-up"] = _axe(checked)
+    assert not any(problems.values()), problems
+    editor.close()
+    admin.close()

@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, text
 
+from ebpm.audit import log as audit
 from ebpm.budget.amounts import header_unit, parse_amount
 from ebpm.indicators.periods import current_fiscal_year, parse_fiscal_year
 from ebpm.sources.digest import sha256
 from ebpm.sources.tabular import ReadError, RowErrors, header_key, read_table
 from ebpm.store import budget_tables as t
 from ebpm.store.monitoring import now
-from ebpm.store.staging import Progress, conflicts, duplicates, stage, staging_transaction
+from ebpm.store.staging import Progress, conflicts, duplicates, stage, staging_transaction, temp
 
 FIELDS = (
     "project_id",
@@ -153,7 +154,10 @@ def _check(cells: list[str], index: dict[str, int], units: dict[str, int], today
 
 CONTENT = ("name", "ministry", "bureau", "purpose", "summary", "budget_yen", "executed_yen")
 KEY = ("project_id", "fiscal_year")
-STAGED = (*KEY, *CONTENT, "line")  # the staging table's columns, in the order _check gives them
+# the staging table's columns, in the order _check gives them; yen amounts pass 2**31
+STAGED = ("project_id TEXT", "fiscal_year INTEGER", "name TEXT", "ministry TEXT", "bureau TEXT",
+          "purpose TEXT", "summary TEXT", "budget_yen BIGINT", "executed_yen BIGINT",
+          "line INTEGER")  # fmt: skip
 
 
 def import_projects(
@@ -182,9 +186,16 @@ def import_projects(
 
     with staging_transaction(store, dry_run) as conn:
         staged = stage(
-            conn, "staging", STAGED, ((n, (n, c)) for n, c in rows), check, path.name, progress,
-            key=KEY, values=CONTENT,
-        )  # fmt: skip
+            conn,
+            "staging",
+            STAGED,
+            ((n, (n, c)) for n, c in rows),
+            check,
+            path.name,
+            progress,
+            key=KEY,
+            values=CONTENT,
+        )
         result.rows = staged.rows
         errors = staged.errors
         if not errors:
@@ -203,17 +214,19 @@ def _apply(conn: Connection, result: BudgetImportResult, path: Path, author: str
     """Compare the staged rows with the current ones and write the differences."""
     content = ", ".join(CONTENT)
     # the staging table holds one row per project and year (the first given): see stage()
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.budget_compared")
+    staging, compared = temp(conn, "staging"), temp(conn, "budget_compared")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {compared}")
     conn.exec_driver_sql(
         "CREATE TEMP TABLE budget_compared AS SELECT d.*, p.id AS old_id, "
-        f"p.id IS NOT NULL AND {' AND '.join(f'd.{c} IS p.{c}' for c in CONTENT)} AS same "
-        "FROM temp.staging d "
+        f"p.id IS NOT NULL AND {' AND '.join(f'd.{c} IS NOT DISTINCT FROM p.{c}' for c in CONTENT)} AS same "
+        f"FROM {staging} d "
         "LEFT JOIN budget_projects p ON p.project_id = d.project_id AND p.fiscal_year = d.fiscal_year "
         "AND p.superseded_at IS NULL"
     )
     counts = conn.exec_driver_sql(
-        "SELECT COUNT(*), COALESCE(SUM(same), 0), COALESCE(SUM(old_id IS NOT NULL AND NOT same), 0) "
-        "FROM temp.budget_compared"
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN same THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN old_id IS NOT NULL AND NOT same THEN 1 ELSE 0 END), 0) "
+        f"FROM {compared}"
     ).one()
     result.duplicates = duplicates(conn, "staging")
     result.unchanged, result.revised = counts[1], counts[2]
@@ -235,17 +248,30 @@ def _apply(conn: Connection, result: BudgetImportResult, path: Path, author: str
     conn.execute(
         text(
             "UPDATE budget_projects SET superseded_at = :stamp WHERE id IN "
-            "(SELECT old_id FROM temp.budget_compared WHERE old_id IS NOT NULL AND NOT same)"
+            f"(SELECT old_id FROM {compared} WHERE old_id IS NOT NULL AND NOT same)"
         ),
         {"stamp": stamp},
     )
     conn.execute(
         text(
             f"INSERT INTO budget_projects (project_id, fiscal_year, {content}, import_id, line, imported_at) "
-            f"SELECT project_id, fiscal_year, {content}, :import_id, line, :stamp FROM temp.budget_compared "
+            f"SELECT project_id, fiscal_year, {content}, :import_id, line, :stamp FROM {compared} "
             "WHERE NOT same ORDER BY line"
         ),
         {"import_id": import_id, "stamp": stamp},
     )
-    conn.exec_driver_sql("DROP TABLE temp.budget_compared")
-    conn.exec_driver_sql("DROP TABLE temp.staging")
+    audit.append(
+        conn,
+        actor=author,
+        action="budget.import",
+        outcome="ok",
+        target=path.name,
+        after={
+            "import_id": import_id,
+            "added": result.added,
+            "revised": result.revised,
+            "unchanged": result.unchanged,
+        },
+    )
+    conn.exec_driver_sql(f"DROP TABLE {compared}")
+    conn.exec_driver_sql(f"DROP TABLE {staging}")

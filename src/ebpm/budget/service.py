@@ -164,9 +164,18 @@ class BudgetService:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def review(
-        self, project_id: str, item_id: str, decision: str, reviewer: str, note: str | None = None
+        self,
+        project_id: str,
+        item_id: str,
+        decision: str,
+        reviewer: str,
+        note: str | None = None,
+        ip: str | None = None,
     ) -> dict[str, Any]:
-        """Record a human decision on one mapping; it outlives every recompute."""
+        """Record a human decision on one mapping; it outlives every recompute, and is in the
+        audit log (``reviewer``, ``ip``) in the same transaction."""
+        from ebpm.audit import log as audit
+
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
         if not reviewer.strip():
@@ -184,7 +193,25 @@ class BudgetService:
         }
         with self.store.begin() as conn:
             row["id"] = conn.execute(insert(t.budget_reviews).values(**row)).inserted_primary_key[0]  # type: ignore[index]
+            audit.append(
+                conn,
+                actor=reviewer,
+                action="budget.review",
+                outcome="ok",
+                target=project_id,
+                ip=ip,
+                after={k: v for k, v in row.items() if k != "created_at"},
+            )
         return row
+
+    def owners(self, project_id: str, ministries: dict[str, str]) -> list[str]:
+        """The abbreviations (文, 経 …) of the ministry that runs ``project_id``, given the
+        document's abbreviation → name list: the scope an editor needs to review it."""
+        year = self.latest().get(project_id)
+        if year is None:
+            raise UnknownProjectError(f"no project {project_id!r}; import it with `ebpm budget import`")
+        name = year.ministry
+        return [abbr for abbr, full in ministries.items() if name in (abbr, full)]
 
     def _decisions(self, project_id: str | None) -> dict[str, dict[str, dict[str, Any]]]:
         """Project → the latest decision on each of its items, in one query."""

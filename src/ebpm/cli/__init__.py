@@ -1,6 +1,17 @@
 """The ``ebpm`` command line: one module per group of commands, all on one Typer app."""
 
-from ebpm.cli import budget, commitments, indicators, knowledge, research, search, serve  # noqa: F401  (importing registers the commands)
+from ebpm.cli import (  # noqa: F401  (importing registers the commands)
+    audit,
+    budget,
+    commitments,
+    indicators,
+    knowledge,
+    progress,
+    research,
+    search,
+    serve,
+    users,
+)
 from ebpm.cli.common import app
 
 __all__ = ["app"]

@@ -54,8 +54,9 @@ def _monitor(db: Path | None, store: Path | None, access: monitoring.Access = "r
 @app.command("migrate")
 def migrate_command(store: MonitoringOption = None) -> None:
     """Create the monitoring store or upgrade it to this version's schema (read commands never do)."""
-    path = monitoring.resolve_path(store)
-    before, after = monitoring.migrate(path)
+    where = monitoring.resolve_path(store)
+    before, after = monitoring.migrate(where)
+    path = monitoring.describe_location(where)
     if before == after:
         console.print(f"{path}: the monitoring store is at schema {after}; nothing to do", highlight=False)
     else:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from ebpm.audit import log as audit
 from ebpm.indicators.monitor import Monitor
 from ebpm.indicators.periods import Period, PeriodError, parse_period
 from ebpm.indicators.registry import normalize_unit
@@ -25,7 +26,7 @@ from ebpm.sources.digest import sha256
 from ebpm.sources.tabular import RowErrors
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
-from ebpm.store.staging import Progress, conflicts, duplicates, stage, staging_transaction
+from ebpm.store.staging import Progress, conflicts, duplicates, stage, staging_transaction, temp
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "source", "note")
 REQUIRED = ("indicator_id", "period", "value")
@@ -134,8 +135,8 @@ class Validator:
 
 
 KEY = ("series_id", "period")
-STAGED = ("series_id TEXT", "period TEXT", "period_end TEXT", "value REAL", "unit TEXT", "source TEXT",
-          "note TEXT", "line INTEGER")  # fmt: skip
+STAGED = ("series_id TEXT", "period TEXT", "period_end TEXT", "value DOUBLE PRECISION", "unit TEXT",
+          "source TEXT", "note TEXT", "line INTEGER")  # fmt: skip
 
 
 def run_import(
@@ -158,9 +159,16 @@ def run_import(
     result = ImportResult(str(file), dry_run=dry_run)
     with staging_transaction(monitor.store, dry_run) as conn:
         staged = stage(
-            conn, "staging", STAGED, ((r.line, r) for r in rows), check.check, name, progress,
-            key=KEY, values=("value",),
-        )  # fmt: skip
+            conn,
+            "staging",
+            STAGED,
+            ((r.line, r) for r in rows),
+            check.check,
+            name,
+            progress,
+            key=KEY,
+            values=("value",),
+        )
         result.rows = staged.rows
         errors = staged.errors or _duplicates(conn, name)
         if errors:
@@ -184,36 +192,40 @@ def _apply(
 ) -> None:
     """Compare the staged rows with what is stored and write the differences."""
     # the staging table holds one row per series and period (the first given): see stage()
-    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.docobs")
-    conn.exec_driver_sql("CREATE TEMP TABLE docobs (series_id TEXT, period TEXT, value REAL)")
+    staging, docobs, compared = (temp(conn, name) for name in ("staging", "docobs", "compared"))
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {docobs}")
+    conn.exec_driver_sql("CREATE TEMP TABLE docobs (series_id TEXT, period TEXT, value DOUBLE PRECISION)")
     facts = [
         {"s": f.series_id, "p": f.period.label, "v": f.value}
         for fs in monitor.doc_observations.values()
         for f in fs
     ]
     if facts:
-        conn.execute(text("INSERT INTO temp.docobs VALUES (:s, :p, :v)"), facts)
+        conn.execute(text(f"INSERT INTO {docobs} VALUES (:s, :p, :v)"), facts)
     # the current value of each staged period: the newest import, else the document's
     conn.exec_driver_sql(
         "CREATE TEMP TABLE compared AS SELECT d.*, o.id AS old_id, COALESCE(o.value, c.value) AS old_value "
-        "FROM temp.staging d "
+        f"FROM {staging} d "
         "LEFT JOIN observations o "
         "ON o.series_id = d.series_id AND o.period = d.period AND o.superseded_at IS NULL "
-        "LEFT JOIN temp.docobs c ON c.series_id = d.series_id AND c.period = d.period"
+        f"LEFT JOIN {docobs} c ON c.series_id = d.series_id AND c.period = d.period"
     )
-    same = "old_value IS NOT NULL AND ABS(value - old_value) <= 1e-9 * MAX(1, ABS(old_value))"
+    same = (
+        "old_value IS NOT NULL AND ABS(value - old_value) <= "
+        "1e-9 * CASE WHEN ABS(old_value) > 1 THEN ABS(old_value) ELSE 1 END"
+    )
     result.duplicates = duplicates(conn, "staging")
-    result.unchanged = conn.exec_driver_sql(f"SELECT COUNT(*) FROM temp.compared WHERE {same}").scalar_one()
+    result.unchanged = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {compared} WHERE {same}").scalar_one()
     result.revised = conn.exec_driver_sql(
-        f"SELECT COUNT(*) FROM temp.compared WHERE old_value IS NOT NULL AND NOT ({same})"
+        f"SELECT COUNT(*) FROM {compared} WHERE old_value IS NOT NULL AND NOT ({same})"
     ).scalar_one()
     result.added = conn.exec_driver_sql(
-        "SELECT COUNT(*) FROM temp.compared WHERE old_value IS NULL"
+        f"SELECT COUNT(*) FROM {compared} WHERE old_value IS NULL"
     ).scalar_one()
     result.changes = [
         dict(r._mapping)
         for r in conn.exec_driver_sql(
-            f"SELECT series_id, period, old_value, value, line FROM temp.compared WHERE NOT ({same}) "
+            f"SELECT series_id, period, old_value, value, line FROM {compared} WHERE NOT ({same}) "
             "ORDER BY line LIMIT 20"
         )
     ]
@@ -236,7 +248,7 @@ def _apply(
     conn.execute(
         text(
             f"UPDATE observations SET superseded_at = :stamp WHERE id IN "
-            f"(SELECT old_id FROM temp.compared WHERE old_id IS NOT NULL AND NOT ({same}))"
+            f"(SELECT old_id FROM {compared} WHERE old_id IS NOT NULL AND NOT ({same}))"
         ),
         {"stamp": stamp},
     )
@@ -245,7 +257,7 @@ def _apply(
             "INSERT INTO observations "
             "(series_id, period, period_end, value, unit, source, note, import_id, line, imported_at) "
             "SELECT series_id, period, period_end, value, unit, source, note, :import_id, line, :stamp "
-            f"FROM temp.compared WHERE NOT ({same})"
+            f"FROM {compared} WHERE NOT ({same})"
         ),
         {"import_id": import_id, "stamp": stamp},
     )
@@ -257,8 +269,22 @@ def _apply(
         ),
         {"stamp": stamp},
     )
+    audit.append(
+        conn,
+        actor=author,
+        action="observations.import",
+        outcome="ok",
+        target=file.name,
+        after={
+            "import_id": import_id,
+            "sha256": digest,
+            "added": result.added,
+            "revised": result.revised,
+            "unchanged": result.unchanged,
+        },
+    )
     for name in ("staging", "docobs", "compared"):
-        conn.exec_driver_sql(f"DROP TABLE temp.{name}")
+        conn.exec_driver_sql(f"DROP TABLE {temp(conn, name)}")
 
 
 def records(rows: Iterable[Mapping[str, object]], start_line: int = 1) -> Iterator[RawRow]:

@@ -164,8 +164,10 @@ class Monitor:
         author: str,
         base_period: str | None = None,
         note: str | None = None,
+        ip: str | None = None,
     ) -> dict[str, Any]:
-        """Record a user target; the previous user target is superseded, never overwritten.
+        """Record a user target; the previous user target is superseded, never overwritten, and
+        the change is in the audit log (``author``, ``ip``) in the same transaction.
 
         The target is checked first, so a refused one (InvalidTargetError) writes nothing: its value
         must be a finite number no larger than an imported observation may be, and progress toward
@@ -184,25 +186,45 @@ class Monitor:
         check = assess(points, Target(value, period, direction, base_period))
         if check.target_fault:
             raise InvalidTargetError(f"value {value:g} by {period.label}: {check.reason}")
+        from ebpm.audit import log as audit
+
         stamp = now()
+        before = self.target(series_id)
+        row = {
+            "series_id": series_id,
+            "value": value,
+            "period": period.label,
+            "period_end": period.end.isoformat(),
+            "direction": direction,
+            "base_period": base_period,
+            "note": note,
+        }
         with self.store.begin() as conn:
             conn.execute(
                 update(t.targets)
                 .where(t.targets.c.series_id == series_id, t.targets.c.superseded_at.is_(None))
                 .values(superseded_at=stamp)
             )
-            conn.execute(
-                insert(t.targets).values(
-                    series_id=series_id,
-                    value=value,
-                    period=period.label,
-                    period_end=period.end.isoformat(),
-                    direction=direction,
-                    base_period=base_period,
-                    note=note,
-                    author=author,
-                    created_at=stamp,
-                )
+            conn.execute(insert(t.targets).values(**row, author=author, created_at=stamp))
+            old = (
+                None
+                if before is None
+                else {
+                    "value": before[0].value,
+                    "period": before[0].period.label,
+                    "direction": before[0].direction,
+                    **before[1],
+                }
+            )
+            audit.append(
+                conn,
+                actor=author,
+                action="target.set",
+                outcome="ok",
+                target=series_id,
+                ip=ip,
+                before=old,
+                after=row,
             )
         return self.status(series_id)
 

@@ -7,7 +7,7 @@ other values supersedes the row, which stays as history. Matches and assessments
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Table, Text, text
 
 from ebpm.store.monitoring import metadata
 
@@ -36,8 +36,8 @@ budget_projects = Table(
     Column("bureau", String),
     Column("purpose", Text),
     Column("summary", Text),
-    Column("budget_yen", Integer),
-    Column("executed_yen", Integer),
+    Column("budget_yen", BigInteger),
+    Column("executed_yen", BigInteger),
     Column("import_id", Integer, ForeignKey("budget_imports.id"), nullable=False),
     Column("line", Integer),
     Column("imported_at", String, nullable=False),

@@ -1,9 +1,10 @@
-"""The monitoring store: what users add (observations, targets, imports), kept apart from the
-knowledge base.
+"""The monitoring store: what users add (observations, targets, imports, budgets, progress
+reports, accounts, the audit log), kept apart from the knowledge base.
 
-The knowledge base is derived: every ingest rebuilds it from the document. Observations and
-targets are primary data that exist nowhere else, so they live in their own SQLite file, which
-an ingest never touches and whose schema evolves through Alembic migrations.
+The knowledge base is derived: every ingest rebuilds it from the document. What users add is
+primary data that exists nowhere else, so it lives in its own database, which an ingest never
+touches and whose schema evolves through Alembic migrations: a SQLite file by default, or a
+PostgreSQL database (``$EBPM_DATABASE_URL``) where several people and server processes share it.
 Nothing here is ever updated in place: a revised value or target supersedes the old row,
 which keeps its values and gets ``superseded_at``. The budget tables are defined on the same
 ``metadata`` in ``budget_tables``.
@@ -34,19 +35,23 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     text,
 )
-from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 ENV_VAR = "EBPM_MONITORING_DB"
+URL_VAR = "EBPM_DATABASE_URL"  # postgresql+psycopg://… : the shared store on PostgreSQL
 DEFAULT_NAME = "ebpm-monitoring.sqlite"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_ENV = "EBPM_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8  # primary result codes
 LOCK_HELD = "ebpm_write_lock"  # in Connection.info: this connection's transaction holds the lock
+# PostgreSQL: the advisory lock importers take instead of SQLite's BEGIN IMMEDIATE ("ebpm" in ASCII)
+IMPORT_LOCK = 0x6562706D
 
 metadata = MetaData()
 
@@ -114,12 +119,41 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def resolve_path(option: Path | None) -> Path:
-    """``--monitoring-db`` wins, then ``$EBPM_MONITORING_DB``, then ``./ebpm-monitoring.sqlite``."""
+# Where a store is: a SQLite file, or a PostgreSQL database (its URL; printed without the password)
+Location = Path | URL
+
+
+def resolve_path(option: Location | None) -> Location:
+    """``--monitoring-db`` wins, then ``$EBPM_DATABASE_URL`` (PostgreSQL), then
+    ``$EBPM_MONITORING_DB``, then ``./ebpm-monitoring.sqlite``."""
     if option is not None:
         return option
+    url = os.environ.get(URL_VAR, "").strip()
+    if url:
+        return parse_url(url)
     env = os.environ.get(ENV_VAR)
     return Path(env) if env else Path(DEFAULT_NAME)
+
+
+def parse_url(raw: str) -> URL:
+    """``$EBPM_DATABASE_URL`` as a SQLAlchemy URL; only PostgreSQL through psycopg is supported."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise MonitoringStoreError(
+            f"${URL_VAR}: not a database URL; write postgresql+psycopg://USER@HOST:5432/DATABASE"
+        ) from None
+    if url.get_backend_name() != "postgresql":
+        raise MonitoringStoreError(
+            f"${URL_VAR}: {url.get_backend_name()} is not supported; write postgresql+psycopg://USER@HOST/DB "
+            "(or unset it for the SQLite file)"
+        )
+    return url.set(drivername="postgresql+psycopg")
+
+
+def describe_location(where: Location) -> str:
+    """The store as messages name it: the file, or the URL without its password."""
+    return where.render_as_string(hide_password=True) if isinstance(where, URL) else str(where)
 
 
 Access = Literal["read", "write", "shared"]
@@ -150,16 +184,21 @@ class MonitoringStoreError(RuntimeError):
         self.reason = reason
 
 
-def engine_for(path: Path, access: Access = "shared") -> Engine:
-    """An engine on the store file at ``path``, without migrating it.
+def engine_for(where: Location, access: Access = "shared") -> Engine:
+    """An engine on the store at ``where``, without migrating it.
 
-    ``read``: opened read-only by SQLite, so nothing (not even the journal mode) is written.
-    ``write``: a transaction starts with ``BEGIN IMMEDIATE``, so a writer takes the write lock
-    before it reads: a second importer waits for the first (up to :func:`busy_timeout`) instead of
-    failing when its snapshot goes stale (see :func:`_take_the_write_lock_first`).
+    ``read``: nothing is written, not even SQLite's journal mode (the file is opened read-only;
+    PostgreSQL transactions are read-only).
+    ``write`` (the importers and other CLI writers): a transaction takes the store's write lock
+    before it reads, ``BEGIN IMMEDIATE`` on SQLite and an advisory lock on PostgreSQL, so a second
+    importer waits for the first (up to :func:`busy_timeout`) instead of failing when its snapshot
+    goes stale (see :func:`_take_the_write_lock_first`).
     ``shared`` (the server): transactions start deferred, so its readers never wait for an
     importer; its writes begin with a write statement, which waits.
     """
+    if isinstance(where, URL):
+        return _postgres_engine(where, access)
+    path = where
     timeout = busy_timeout()
     if access == "read":
         engine = create_engine(
@@ -179,7 +218,7 @@ def engine_for(path: Path, access: Access = "shared") -> Engine:
             dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own: _begin does
 
     if access == "write":
-        _take_the_write_lock_first(engine)
+        _take_the_write_lock_first(engine, "BEGIN IMMEDIATE", "BEGIN")
 
     @event.listens_for(engine, "handle_error")
     def _named(context: ExceptionContext) -> None:
@@ -195,10 +234,55 @@ def engine_for(path: Path, access: Access = "shared") -> Engine:
     return engine
 
 
-def _take_the_write_lock_first(engine: Engine) -> None:
-    """Start each transaction with ``BEGIN IMMEDIATE``, unless another connection of this process
-    holds the lock already: a read it makes meanwhile (a series' unit, during an import) would
-    otherwise wait for its own process. Such a read begins deferred; in WAL it never blocks."""
+def _postgres_engine(url: URL, access: Access) -> Engine:
+    import psycopg
+    from psycopg import errors as pg_errors
+
+    timeout = busy_timeout()
+    # pre-ping: a pooled connection the server closed (a restart) is replaced, not handed out
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _settings(dbapi_connection: Any, _record: object) -> None:
+        with dbapi_connection.cursor() as cursor:
+            # a write waits for another writer's lock as long as on SQLite, then fails clearly
+            cursor.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+            if access == "read":
+                cursor.execute("SET default_transaction_read_only = on")
+        dbapi_connection.commit()
+
+    if access == "write":
+        _take_the_write_lock_first(engine, f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})", None)
+
+    where = describe_location(url)
+
+    @event.listens_for(engine, "handle_error")
+    def _named(context: ExceptionContext) -> None:
+        exc = context.original_exception
+        if isinstance(exc, pg_errors.LockNotAvailable):
+            raise MonitoringStoreError(
+                f"{where}: the monitoring store is locked by another writer (an import?) for more than "
+                f"{timeout:g} s; try again when it has finished, or wait longer with ${BUSY_ENV}=SECONDS"
+            ) from None
+        if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+            raise MonitoringStoreError(f"{where}: the monitoring store was opened read-only here") from None
+        if isinstance(exc, psycopg.OperationalError):
+            reason = " ".join(str(exc).split())
+            message = f"{where}: cannot reach the PostgreSQL store ({reason})"
+            raise MonitoringStoreError(message, reason) from None
+
+    return engine
+
+
+def is_postgres(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _take_the_write_lock_first(engine: Engine, lock: str, plain: str | None) -> None:
+    """Start each transaction by taking the write lock (``lock``), unless another connection of
+    this process holds it already: a read it makes meanwhile (a series' unit, during an import)
+    would otherwise wait for its own process. Such a read begins with ``plain`` (deferred on
+    SQLite, where in WAL it never blocks; PostgreSQL begins by itself)."""
     held = [0]  # transactions of this engine holding the write lock
     guard = threading.Lock()
 
@@ -209,10 +293,11 @@ def _take_the_write_lock_first(engine: Engine) -> None:
             if immediate:
                 held[0] += 1
         if not immediate:
-            conn.exec_driver_sql("BEGIN")
+            if plain:
+                conn.exec_driver_sql(plain)
             return
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql(lock)
         except BaseException:
             with guard:
                 held[0] -= 1
@@ -263,7 +348,10 @@ def _empty() -> Engine:
         creator=lambda: sqlite3.connect(":memory:", check_same_thread=False),
         poolclass=StaticPool,
     )
-    from ebpm.store import budget_tables  # noqa: F401  # its tables are on ``metadata`` once imported
+    from ebpm.store import (
+        budget_tables,  # noqa: F401  # its tables are on ``metadata`` once imported
+        follow_tables,  # noqa: F401
+    )
 
     metadata.create_all(engine)
     return engine
@@ -290,13 +378,12 @@ def head_revision() -> str:
 
 def _revision(conn: Connection) -> str | None:
     """The store's schema revision; None for a store no migration has run on yet."""
-    tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "alembic_version" not in tables:
+    if not inspect(conn).has_table("alembic_version"):
         return None
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
-def _cannot_open(path: Path, exc: BaseException) -> MonitoringStoreError:
+def _cannot_open(where: Location, exc: BaseException) -> MonitoringStoreError:
     """The error for a store that cannot be opened at all: the file's fault, not a busy writer's."""
     if isinstance(exc, MonitoringStoreError):
         if exc.reason is None:
@@ -304,44 +391,50 @@ def _cannot_open(path: Path, exc: BaseException) -> MonitoringStoreError:
         reason: object = exc.reason
     else:
         reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
+    if isinstance(where, URL):
+        return MonitoringStoreError(
+            f"{describe_location(where)}: cannot open the monitoring store ({reason}); check ${URL_VAR}"
+        )
     return MonitoringStoreError(
-        f"{path}: cannot open the monitoring store ({reason}); give another file with --monitoring-db"
+        f"{where}: cannot open the monitoring store ({reason}); give another file with --monitoring-db"
     )
 
 
-def migrate(path: Path) -> tuple[str | None, str]:
-    """Create the store at ``path`` or migrate it to the current schema; (before, after) revisions."""
+def migrate(where: Location) -> tuple[str | None, str]:
+    """Create the store at ``where`` or migrate it to the current schema; (before, after) revisions.
+    Two processes migrating at once take turns: the write lock is taken first."""
     from alembic import command
 
-    engine = engine_for(path, "write")
+    engine = engine_for(where, "write")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(where, Path):
+            where.parent.mkdir(parents=True, exist_ok=True)
         with engine.begin() as conn:
             before = _revision(conn)
             command.upgrade(_config(conn), "head")
             after = _revision(conn)
     except (OSError, SQLAlchemyError, MonitoringStoreError) as exc:
-        raise _cannot_open(path, exc) from None
+        raise _cannot_open(where, exc) from None
     finally:
         engine.dispose()
     assert after is not None
     return before, after
 
 
-def open_store(path: Path, access: Access = "shared") -> Engine:
-    """The store at ``path``.
+def open_store(where: Location, access: Access = "shared") -> Engine:
+    """The store at ``where``.
 
     ``write`` and ``shared`` create it or migrate it to the current schema first, ``shared``
     falls back to ``read`` where the file exists but may not be written. ``read`` never writes:
     a store not written yet reads as empty, and one at an older schema is an error that says to
     run ``ebpm migrate``.
     """
-    if access == "shared" and path.exists() and not _writable(path):
+    if access == "shared" and isinstance(where, Path) and where.exists() and not _writable(where):
         access = "read"
     if access == "read":
-        return _open_read_only(path)
-    migrate(path)
-    return engine_for(path, access)
+        return _open_read_only(where)
+    migrate(where)
+    return engine_for(where, access)
 
 
 def _writable(path: Path) -> bool:
@@ -349,16 +442,16 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
-def _open_read_only(path: Path) -> Engine:
-    if not path.exists():
+def _open_read_only(where: Location) -> Engine:
+    if isinstance(where, Path) and not where.exists():
         return _empty()
-    engine = engine_for(path, "read")
+    engine = engine_for(where, "read")
     try:
         with engine.connect() as conn:
             current = _revision(conn)
     except (OSError, SQLAlchemyError, MonitoringStoreError) as exc:
         engine.dispose()
-        raise _cannot_open(path, exc) from None
+        raise _cannot_open(where, exc) from None
     if current is None:
         engine.dispose()
         return _empty()  # an empty file: no store written yet
@@ -366,7 +459,7 @@ def _open_read_only(path: Path) -> Engine:
     if current != head:
         engine.dispose()
         raise MonitoringStoreError(
-            f"{path}: the monitoring store has schema {current}, this ebpm needs {head}; "
+            f"{describe_location(where)}: the monitoring store has schema {current}, this ebpm needs {head}; "
             "run `ebpm migrate` to upgrade it"
         )
     return engine
@@ -375,6 +468,7 @@ def _open_read_only(path: Path) -> Engine:
 # per engine, the connection version() reads on (dropped with its engine)
 _watchers: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
 _watchers_lock = threading.Lock()
+WAL_POSITION = "SELECT pg_current_wal_insert_lsn() - '0/0'"  # bytes written to the log, ever
 
 
 def version(engine: Engine) -> int:
@@ -384,14 +478,19 @@ def version(engine: Engine) -> int:
 
     SQLite's ``data_version`` moves whenever another connection commits. It is read on one
     connection kept for the purpose, which never writes, so every write is another's.
+    On PostgreSQL, the position in the write-ahead log moves with every write of any process
+    (a commit writes a record too): a cache may be dropped without need, never kept too long.
     """
+    postgres = is_postgres(engine)
     with _watchers_lock:  # one connection, asked by every request thread in turn
         watcher = _watchers.get(engine)
         if watcher is None:
             watcher = _watchers[engine] = engine.raw_connection()
+            if postgres:
+                watcher.driver_connection.autocommit = True  # type: ignore[union-attr]  # no open transaction
         cursor = watcher.cursor()
         try:
-            cursor.execute("PRAGMA data_version")
+            cursor.execute(WAL_POSITION if postgres else "PRAGMA data_version")
             row = cursor.fetchall()
         finally:
             cursor.close()  # no statement left open: it would hold a read snapshot

@@ -7,6 +7,9 @@ conflicts need no grouping of the staged rows afterwards (two sorts of every row
 third of an import). The importer then compares the staged rows with the stored ones and applies
 the difference in SQL. The whole import is one transaction: an error anywhere, or a dry run,
 leaves the store as it was.
+
+The SQL is the same on SQLite and PostgreSQL; where their spelling differs (the temporary
+schema's name, the driver's placeholders), :func:`temp` and :func:`placeholder` say which.
 """
 
 from __future__ import annotations
@@ -24,13 +27,24 @@ Progress = Callable[[int], None]
 T = TypeVar("T")
 
 
+def temp(conn: Connection, table: str) -> str:
+    """``table`` in the temporary schema: a staging table never shadows or drops a stored one."""
+    return f"{'pg_temp' if conn.dialect.name == 'postgresql' else 'temp'}.{table}"
+
+
+def placeholder(conn: Connection) -> str:
+    """The driver's positional placeholder, for statements sent as plain tuples."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 @contextmanager
 def staging_transaction(store: Engine, dry_run: bool = False) -> Iterator[Connection]:
     """A connection in one transaction, committed at the end unless ``dry_run`` (then rolled back);
     rolled back on any error. Temporary tables go to disk, not memory."""
     with store.connect() as conn:
-        conn.exec_driver_sql("PRAGMA temp_store=FILE")
-        conn.commit()
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA temp_store=FILE")  # PostgreSQL spills to disk by itself
+            conn.commit()
         trans = conn.begin()
         try:
             yield conn
@@ -73,17 +87,19 @@ def stage(
     """
     names = [c.split()[0] for c in columns]
     keys = ", ".join(key)
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{table}")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp(conn, table)}")
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE {table} ({', '.join(columns)}, copies INTEGER NOT NULL DEFAULT 1, "
         f"conflict_line INTEGER, PRIMARY KEY ({keys}))"
     )
-    same = " AND ".join(f"{v} IS excluded.{v}" for v in values)
+    same = " AND ".join(f"{table}.{v} IS NOT DISTINCT FROM excluded.{v}" for v in values)
+    mark = placeholder(conn)
     # plain tuples through the driver: SQLAlchemy's per-row parameter handling would double the time
     insert = (
-        f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-        f"ON CONFLICT ({keys}) DO UPDATE SET copies = copies + 1, "
-        f"conflict_line = COALESCE(conflict_line, CASE WHEN NOT ({same}) THEN excluded.line END)"
+        f"INSERT INTO {temp(conn, table)} AS {table} ({', '.join(names)}) "
+        f"VALUES ({', '.join(mark for _ in names)}) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET copies = {table}.copies + 1, "
+        f"conflict_line = COALESCE({table}.conflict_line, CASE WHEN NOT ({same}) THEN excluded.line END)"
     )
     staged = Staged()
     batch: list[tuple[Any, ...]] = []
@@ -122,8 +138,8 @@ class Conflict:
 def conflicts(conn: Connection, table: str, key: Sequence[str]) -> list[Conflict]:
     """Keys of the staged ``table`` given again with different values, in file order."""
     rows = conn.exec_driver_sql(
-        f"SELECT {', '.join(key)}, line, conflict_line FROM temp.{table} WHERE conflict_line IS NOT NULL "
-        f"ORDER BY conflict_line LIMIT {MAX_ERRORS}"
+        f"SELECT {', '.join(key)}, line, conflict_line FROM {temp(conn, table)} "
+        f"WHERE conflict_line IS NOT NULL ORDER BY conflict_line LIMIT {MAX_ERRORS}"
     ).all()
     n = len(key)
     return [Conflict(tuple(r[:n]), r[n], r[n + 1]) for r in rows]
@@ -131,4 +147,5 @@ def conflicts(conn: Connection, table: str, key: Sequence[str]) -> list[Conflict
 
 def duplicates(conn: Connection, table: str) -> int:
     """Rows of the staged ``table`` that repeated a key (counted once)."""
-    return int(conn.exec_driver_sql(f"SELECT COALESCE(SUM(copies - 1), 0) FROM temp.{table}").scalar_one())
+    query = f"SELECT COALESCE(SUM(copies - 1), 0) FROM {temp(conn, table)}"
+    return int(conn.exec_driver_sql(query).scalar_one())

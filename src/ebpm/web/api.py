@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
+from ebpm.audit import log as audit
 from ebpm.indicators.monitor import InvalidTargetError
 from ebpm.indicators.periods import PeriodError, parse_period
 from ebpm.indicators.progress import Status
@@ -14,6 +15,7 @@ from ebpm.search.documents import KINDS
 from ebpm.search.index import MAX_QUERY
 from ebpm.services import browse, overview
 from ebpm.web import models as m
+from ebpm.web.auth import WriterDep, client_ip
 from ebpm.web.deps import (
     BudgetDep,
     Format,
@@ -24,13 +26,13 @@ from ebpm.web.deps import (
     MonitorDep,
     Offset,
     SectionQ,
-    Writer,
 )
 from ebpm.web.tabular import CSV_RESPONSE, csv_response
 
 router = APIRouter(prefix="/api", responses={404: {"model": m.ErrorOut}, 422: {"model": m.ErrorOut}})
 
-# a write can fail on its body (400), on a missing or wrong token (401), or on a read-only server (403)
+# a write can fail on its body (400), on a missing or wrong login (401), on a read-only server or a
+# user without the right scope (403)
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {code: {"model": m.ErrorOut} for code in (400, 401, 403)}
 DueBy = Annotated[IsoDate | None, Query(description="Only items due on or before this date (YYYY-MM-DD).")]
 
@@ -251,21 +253,36 @@ def indicator_series_detail(monitor: MonitorDep, series_id: Annotated[str, Path(
     "/indicators/series/{series_id}/target",
     response_model=m.SeriesStatus,
     responses=WRITE_RESPONSES,
-    summary="Set a series' target (needs the API token); the previous target is kept as history",
+    summary="Set a series' target (the secretariat: an admin); the previous target is kept as history",
 )
 def set_indicator_target(
+    request: Request,
     monitor: MonitorDep,
-    author: Writer,
+    author: WriterDep,
     series_id: Annotated[str, Path(max_length=60)],
     body: m.TargetIn,
 ) -> Any:
+    # the strategy names no owning ministry for an indicator series: its targets are the secretariat's
+    monitor.get(series_id)
+    if not author.is_admin:
+        audit.record(
+            monitor.store,
+            actor=author.name,
+            action="target.set",
+            outcome="denied",
+            target=series_id,
+            ip=client_ip(request),
+        )
+        raise HTTPException(403, "targets are set by the secretariat (admin); no ministry owns a series")
     try:
         period = parse_period(body.period)
         base = parse_period(body.base_period).label if body.base_period else None
     except PeriodError as exc:
         raise HTTPException(422, str(exc)) from None
     try:
-        return monitor.set_target(series_id, body.value, period, body.direction, author, base, body.note)
+        return monitor.set_target(
+            series_id, body.value, period, body.direction, author.name, base, body.note, client_ip(request)
+        )
     except InvalidTargetError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -300,15 +317,32 @@ def budget_project(views: BudgetDep, project_id: Annotated[str, Path(max_length=
     "/budget/projects/{project_id}/reviews",
     response_model=m.StoredReview,
     responses=WRITE_RESPONSES,
-    summary="Confirm, reject or add a mapping (needs the API token); recomputes never overwrite it",
+    summary="Confirm, reject or add a mapping (its ministry or an admin); recomputes never overwrite it",
 )
 def review_budget_project(
+    request: Request,
+    k: KnowledgeDep,
     views: BudgetDep,
-    _writer: Writer,
+    writer: WriterDep,
     project_id: Annotated[str, Path(max_length=80)],
     body: m.ReviewIn,
 ) -> Any:
-    return views.service.review(project_id, body.item_id, body.decision, body.reviewer, body.note)
+    owners = views.service.owners(project_id, {x.abbreviation: x.name for x in k.doc.ministries})
+    if not writer.can_write_for(owners):
+        audit.record(
+            views.service.store,
+            actor=writer.name,
+            action="budget.review",
+            outcome="denied",
+            target=project_id,
+            ip=client_ip(request),
+        )
+        raise HTTPException(
+            403, f"{writer.name} may not review project {project_id} of {'、'.join(owners) or '?'}"
+        )
+    # the reviewer is who is logged in (ASVS: the server records the actor, never the client)
+    ip = client_ip(request)
+    return views.service.review(project_id, body.item_id, body.decision, writer.name, body.note, ip)
 
 
 @router.get(

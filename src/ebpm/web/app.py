@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebpm import __version__
-from ebpm.errors import NotFoundError
+from ebpm.errors import InvalidInputError, NotAllowedError, NotFoundError, StaleVersionError
 from ebpm.research.service import ResearchService
 from ebpm.research.store import ResearchStoreError
 from ebpm.research.store import resolve_path as research_path
@@ -31,7 +32,7 @@ from ebpm.search.index import IndexMissingError, QueryError
 from ebpm.services.knowledge import KnowledgeCache
 from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
-from ebpm.web import api, pages, research_api, research_pages
+from ebpm.web import api, follow_pages, pages, progress_api, research_api, research_pages
 from ebpm.web.limits import RequestLimits, max_body_bytes
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
@@ -83,6 +84,8 @@ class HeadersMiddleware:
 # subclass, such as UnknownSectionError or UnknownSeriesError, takes its base's).
 ERROR_STATUS: dict[type[Exception], int] = {
     NotFoundError: 404,  # an unknown id or filter value
+    NotAllowedError: 403,  # a write outside the user's scope (audited where it is refused)
+    InvalidInputError: 422,  # a field of a write refused; the message names it
     QueryError: 422,  # a search query that cannot be searched
     KnowledgeBaseError: 503,  # no knowledge base loaded, or an unreadable one
     IndexMissingError: 503,
@@ -113,6 +116,17 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
+def _allowed(app: FastAPI, request: Request, given: str) -> str:
+    """Every method the API documents at the request's path: Starlette's 405 names only the first
+    route's, and a path may have a GET and a PUT route of its own. Other paths keep ``given``."""
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in operations}
+    return ", ".join(sorted(methods)) or given
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api/") or path.endswith(".json")
@@ -128,7 +142,10 @@ def _error(request: Request, status: int, message: Any, headers: Mapping[str, st
 
 
 def create_app(
-    db: Path, monitoring_db: Path | None = None, api_token: str | None = None, research_db: Path | None = None
+    db: Path,
+    monitoring_db: monitoring.Location | None = None,
+    api_token: str | None = None,
+    research_db: Path | None = None,
 ) -> FastAPI:
     """The app serving the knowledge base at ``db`` (reloaded when a re-ingest replaces it), the
     monitoring store (``$EBPM_MONITORING_DB`` by default) and the research store (``$EBPM_RESEARCH_DB``
@@ -162,10 +179,17 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(research_api.router)
     app.include_router(research_pages.router)
+    app.include_router(progress_api.router)
+    app.include_router(follow_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error(request, exc.status_code, exc.detail, exc.headers)  # e.g. Allow on a 405
+        headers = exc.headers
+        if exc.status_code == 405 and headers:
+            given = {k.lower(): v for k, v in headers.items()}.get("allow", "")
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+            headers["Allow"] = _allowed(app, request, given)
+        return _error(request, exc.status_code, exc.detail, headers)  # e.g. Allow on a 405
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -177,6 +201,13 @@ def create_app(
             return JSONResponse({"detail": details}, status_code=422)
         message = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in details)
         return _error(request, 422, message)
+
+    @app.exception_handler(StaleVersionError)
+    async def stale(request: Request, exc: StaleVersionError) -> Response:
+        # the state now goes with the 409, so the client can show what changed and resend
+        if wants_json(request):
+            return JSONResponse({"detail": str(exc), "current": exc.current}, status_code=409)
+        return _error(request, 409, str(exc))
 
     async def service_error(request: Request, exc: Exception) -> Response:
         return _error(request, status_of(exc), str(exc))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -13,6 +12,7 @@ from pydantic import BeforeValidator
 from ebpm.budget.service import BudgetService
 from ebpm.budget.views import BudgetViews
 from ebpm.indicators.monitor import Monitor
+from ebpm.progress.service import ProgressService
 from ebpm.research.service import ResearchService
 from ebpm.services.knowledge import Knowledge
 from ebpm.web.research_views import NO_STORE
@@ -44,26 +44,6 @@ def get_budget(request: Request, k: KnowledgeDep) -> BudgetViews:
 BudgetDep = Annotated[BudgetViews, Depends(get_budget)]
 
 
-def require_token(request: Request) -> str:
-    """Writes need the server's API token as a bearer token; a server without one is read-only."""
-    expected: str = request.app.state.api_token
-    if not expected:
-        raise HTTPException(
-            403, "this server is read-only: start it with $EBPM_API_TOKEN set to allow writes"
-        )
-    if not bearer_matches(request.headers.get("authorization", ""), expected):
-        raise HTTPException(401, "a valid bearer token is needed", headers={"www-authenticate": "Bearer"})
-    return "api"
-
-
-def bearer_matches(authorization: str, expected: str) -> bool:
-    """``authorization`` is ``Bearer <expected>``; the scheme in any case (RFC 7235), the token
-    compared in constant time."""
-    scheme, _, token = authorization.strip().partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(token.strip().encode(), expected.encode())
-
-
-Writer = Annotated[str, Depends(require_token)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: the whole filtered list as CSV.")]
@@ -92,3 +72,12 @@ def get_research(request: Request) -> ResearchService:
 
 
 ResearchDep = Annotated[ResearchService, Depends(get_research)]
+
+
+def get_progress(request: Request, k: KnowledgeDep) -> ProgressService:
+    """Progress reports on the current document's actions."""
+    store = request.app.state.monitoring
+    return k.derived("progress", lambda k_: ProgressService(k_.doc, store))
+
+
+ProgressDep = Annotated[ProgressService, Depends(get_progress)]

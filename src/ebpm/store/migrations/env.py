@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from ebpm.store import budget_tables  # noqa: F401  # puts the budget tables on ``metadata``
+from ebpm.store import (
+    budget_tables,  # noqa: F401  # puts the budget tables on ``metadata``
+    follow_tables,  # noqa: F401
+)
 from ebpm.store.monitoring import metadata
 
 connection = context.config.attributes["connection"]

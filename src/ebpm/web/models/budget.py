@@ -97,7 +97,8 @@ class BudgetProjectDetail(BaseModel):
 class ReviewIn(BaseModel):
     item_id: str = Field(min_length=1, max_length=60)
     decision: Literal["confirm", "reject", "add"]
-    reviewer: str = Field(min_length=1, max_length=100)
+    # who reviews is who is logged in, recorded by the server; a name sent here is ignored
+    reviewer: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -1,0 +1,1 @@
+"""The tamper-evident audit log of the monitoring store (``ebpm.audit.log``)."""

@@ -1,0 +1,184 @@
+"""The secretariat's follow-up sheet (Excel or CSV, UTF-8 or CP932): one progress report a row.
+
+Columns (English or Japanese): action_id (取組ID), status (状況), note (実施状況), as_of (時点) and,
+optionally, evidence_url (根拠URL). Status may be written in Japanese (未着手, 実施中, 完了, 遅延, 中止).
+Every row is checked first, the importer's scope included, then all rows are written in one
+transaction, or none. A row that repeats an action's current report changes nothing, so
+importing the same sheet again writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ebpm.accounts.principal import Principal
+from ebpm.audit import log as audit
+from ebpm.errors import InvalidInputError, StaleVersionError
+from ebpm.progress.reports import STATUS_LABELS, ReportIn, check_report
+from ebpm.progress.service import ProgressService
+from ebpm.sources.digest import sha256
+from ebpm.sources.tabular import ReadError, read_table
+
+MAX_ERRORS = 20
+HEADERS = {
+    "action_id": ("action_id", "取組id", "id"),
+    "status": ("status", "状況", "ステータス"),
+    "note": ("note", "実施状況", "備考"),
+    "as_of": ("as_of", "時点", "基準日"),
+    "evidence_url": ("evidence_url", "根拠url", "url"),
+}
+REQUIRED = ("action_id", "status", "as_of")
+FROM_LABEL = {label: status for status, label in STATUS_LABELS.items()}
+
+
+class SheetImportError(ValueError):
+    """Rows of a follow-up sheet that cannot be imported; nothing was written."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class SheetResult:
+    file: str
+    rows: int = 0
+    written: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    actions: list[str] = field(default_factory=list)
+
+
+def _columns(path: Path, header: list[str]) -> dict[str, int]:
+    names = [h.strip().lstrip("\ufeff").lower() for h in header]
+    index: dict[str, int] = {}
+    for name, aliases in HEADERS.items():
+        for k, h in enumerate(names):
+            if h in aliases:
+                index[name] = k
+                break
+    missing = [c for c in REQUIRED if c not in index]
+    if missing:
+        raise ReadError(
+            f"{path}: line 1: missing column(s) {', '.join(missing)}; "
+            "the columns are action_id, status, note, as_of and evidence_url "
+            "(or 取組ID, 状況, 実施状況, 時点, 根拠URL)"
+        )
+    return index
+
+
+def import_sheet(
+    service: ProgressService,
+    principal: Principal,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    ip: str | None = None,
+    today: date | None = None,
+) -> SheetResult:
+    header, rows = read_table(path)
+    index = _columns(path, header)
+    day = today or date.today()
+    result = SheetResult(str(path), dry_run=dry_run)
+    checked: list[tuple[int, str, ReportIn]] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for line, cells in rows:
+        result.rows += 1
+        raw = {name: (cells[k].strip() if k < len(cells) else "") for name, k in index.items()}
+        raw["status"] = FROM_LABEL.get(raw["status"], raw["status"])
+        try:
+            action = service.action(raw["action_id"])
+        except LookupError as exc:
+            errors.append(f"{path.name}: line {line}: action_id: {exc}")
+        else:
+            try:
+                if not principal.can_write_for(action.owners):
+                    raise InvalidInputError(
+                        "action_id",
+                        f"{action.id} is owned by {'、'.join(action.owners)}; "
+                        f"{principal.name} may not report on it",
+                    )
+                if action.id in seen:
+                    raise InvalidInputError(
+                        "action_id", f"{action.id} is given again (first on line {seen[action.id]})"
+                    )
+                seen[action.id] = line
+                checked.append((line, action.id, check_report(raw, day)))
+            except InvalidInputError as exc:
+                errors.append(f"{path.name}: line {line}: {exc}")
+        if len(errors) >= MAX_ERRORS:
+            errors.append(f"{path.name}: stopped after {MAX_ERRORS} errors")
+            break
+    if not errors and not checked:
+        errors.append(f"{path.name}: no data rows")
+    if errors:
+        if any("may not report" in e for e in errors):
+            audit.record(
+                service.store,
+                actor=principal.name,
+                action="progress.import",
+                outcome="denied",
+                target=path.name,
+                ip=ip,
+                after={"errors": errors[:MAX_ERRORS]},
+            )
+        raise SheetImportError(errors)
+    with service.store.connect() as conn:
+        trans = conn.begin()  # on a store opened for writing, this waits for the write lock
+        try:
+            current = service.current(conn)
+            for _line, action_id, data in checked:
+                now_ = current.get(action_id)
+                if now_ is not None and _same(now_, data):
+                    result.unchanged += 1
+                    continue
+                service._write(
+                    conn, principal.name, action_id, int(now_["state_version"]) if now_ else 0, data, ip
+                )
+                result.written += 1
+                result.actions.append(action_id)
+            if not dry_run and result.written:
+                summary = {
+                    "sha256": sha256(path),
+                    "rows": result.rows,
+                    "written": result.written,
+                    "unchanged": result.unchanged,
+                }
+                audit.append(
+                    conn,
+                    actor=principal.name,
+                    action="progress.import",
+                    outcome="ok",
+                    target=path.name,
+                    ip=ip,
+                    after=summary,
+                )
+        except StaleVersionError:
+            trans.rollback()
+            raise SheetImportError(
+                [
+                    f"{path.name}: a report was written on one of its actions meanwhile; "
+                    "nothing was imported, import it again"
+                ]
+            ) from None
+        except BaseException:
+            trans.rollback()
+            raise
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    return result
+
+
+def _same(current: dict[str, object], data: ReportIn) -> bool:
+    """The row repeats the action's current report: importing it again writes nothing."""
+    return (current["status"], current["note"], current["evidence_url"], current["as_of"]) == (
+        data.status,
+        data.note,
+        data.evidence_url,
+        data.as_of.isoformat(),
+    )

@@ -1,0 +1,288 @@
+"""The follow-up pages: log in and out, a ministry's to-do list with a report form on each action,
+and the secretariat's dashboard with the review queue. Forms work without JavaScript.
+
+These pages show one user's work, so they are never in the shared page cache and are sent with
+``Cache-Control: no-store``. Every form post carries the session's CSRF token; the login form,
+posted before there is a session, carries a token of its own from a short-lived cookie. A refused
+report is shown again with what the user typed, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ebpm.accounts import service as accounts
+from ebpm.accounts.principal import Principal
+from ebpm.errors import InvalidInputError, LoginFailed, LoginLocked, NotAllowedError, StaleVersionError
+from ebpm.progress.reports import MAX_NOTE, STATUS_LABELS, STATUSES
+from ebpm.progress.service import ProgressService, action_json
+from ebpm.web.auth import SESSION_COOKIE, Identity, check_writer, client_ip, identify
+from ebpm.web.deps import KnowledgeDep, ProgressDep
+from ebpm.web.render import Glossary, templates
+
+router = APIRouter(include_in_schema=False)
+LOGIN_COOKIE = "ebpm_login"  # the login form's own CSRF token, before any session exists
+SESSION_SECONDS = 8 * 3600
+PAGE_SIZE = 50
+Text = Annotated[str, Form(max_length=MAX_NOTE + 100)]
+
+
+def _secure(request: Request) -> bool:
+    # behind a TLS proxy, uvicorn's --proxy-headers makes the scheme https here
+    return request.url.scheme == "https"
+
+
+def _private(response: Response) -> Response:
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _html(request: Request, k: Any, template: str, data: dict[str, Any], status: int = 200) -> Response:
+    context = {
+        "request": request,
+        "data": data,
+        "gloss": k.derived("glossary", lambda k_: Glossary(k_.doc.glossary)) if k is not None else None,
+        "json_url": None,
+    }
+    return _private(templates.TemplateResponse(request, template, context, status_code=status))
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _private(Response(body, status_code=status, media_type="application/json"))
+
+
+def _next(raw: str | None) -> str:
+    """Where to go after logging in: only a path of this site (never //evil.example)."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/follow-up"
+
+
+def _identity(request: Request) -> Identity | None:
+    return identify(request)
+
+
+# ---- login and logout --------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, next: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    token = secrets.token_urlsafe(24)
+    data = {"next": _next(next), "csrf": token, "error": None, "name": ""}
+    response = _html(request, None, "login.html", data)
+    response.set_cookie(
+        LOGIN_COOKIE, token, max_age=600, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    name: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=200)] = "/follow-up",
+) -> Response:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    error: str | None = None
+    status = 401
+    if not expected or not secrets.compare_digest(expected.encode(), csrf.encode()):
+        error, status = (
+            "フォームの有効期限が切れました。もう一度ログインしてください (the form expired; try again)",
+            403,
+        )
+    else:
+        try:
+            cookie, _csrf = accounts.login(
+                request.app.state.monitoring, name, password, ip=client_ip(request)
+            )
+        except LoginLocked as exc:
+            error = (
+                f"ログインが一時的にロックされています (locked until {exc.until} UTC after repeated failures)"
+            )
+        except LoginFailed:
+            error = "名前またはパスワードが違います (wrong name or password)"
+        else:
+            redirect = RedirectResponse(_next(next), status_code=303)
+            redirect.set_cookie(
+                SESSION_COOKIE,
+                cookie,
+                max_age=SESSION_SECONDS,
+                httponly=True,
+                samesite="strict",
+                secure=_secure(request),
+                path="/",
+            )
+            redirect.delete_cookie(LOGIN_COOKIE)
+            return _private(redirect)
+    token = secrets.token_urlsafe(24)
+    data = {"next": _next(next), "csrf": token, "error": error, "name": name}
+    response = _html(request, None, "login.html", data, status)
+    response.set_cookie(
+        LOGIN_COOKIE, token, max_age=600, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    identity = _identity(request)
+    if identity is not None and identity.csrf is not None:
+        if not secrets.compare_digest(csrf.encode(), identity.csrf.encode()):
+            raise HTTPException(
+                403, "the form is out of date (CSRF check failed): reload the page and try again"
+            )
+        accounts.logout(
+            request.app.state.monitoring, request.cookies.get(SESSION_COOKIE, ""), ip=client_ip(request)
+        )
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return _private(response)
+
+
+# ---- a ministry's to-do list ------------------------------------------------------------------------
+
+
+def _home_data(
+    progress: ProgressService, who: Principal, csrf: str | None, filters: dict[str, Any]
+) -> dict[str, Any]:
+    mine = who.ministries if not who.is_admin else None
+    rows = [
+        r
+        for r in progress.listing(status=filters["status"] or None, section=filters["section"] or None)
+        if mine is None or not mine.isdisjoint(r["ministries"])
+    ]
+    if filters["overdue"]:
+        rows = [r for r in rows if r["overdue"]]
+    start = (filters["page"] - 1) * PAGE_SIZE
+    return {
+        "user": {"name": who.name, "role": who.role, "ministries": sorted(who.ministries)},
+        "csrf": csrf,
+        "filters": filters,
+        "total": len(rows),
+        "overdue": sum(1 for r in rows if r["overdue"]),
+        "pages": max(1, -(-len(rows) // PAGE_SIZE)),
+        "actions": rows[start : start + PAGE_SIZE],
+        "returned": progress.returned(who),
+        "statuses": [{"value": s, "label": STATUS_LABELS[s]} for s in STATUSES],
+    }
+
+
+def _login_first(request: Request) -> Response:
+    if request.url.path.endswith(".json"):
+        return _json({"detail": "log in first"}, 401)
+    return _private(RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303))
+
+
+@router.get("/follow-up.json")
+@router.get("/follow-up")
+def follow_up(
+    request: Request,
+    k: KnowledgeDep,
+    progress: ProgressDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    section: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: Annotated[bool, Query()] = False,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """The logged-in user's actions, due and overdue first, each with a report form."""
+    identity = _identity(request)
+    if identity is None:
+        return _login_first(request)
+    filters = {"status": status or "", "section": section or "", "overdue": overdue, "page": page}
+    try:
+        data = _home_data(progress, identity.principal, identity.csrf, filters)
+    except InvalidInputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if request.url.path.endswith(".json"):
+        return _json({key: v for key, v in data.items() if key != "csrf"})
+    return _html(request, k, "follow_up.html", data)
+
+
+@router.post("/follow-up/actions/{action_id}")
+def report_form(
+    request: Request,
+    k: KnowledgeDep,
+    progress: ProgressDep,
+    action_id: Annotated[str, Path(max_length=60)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    status: Annotated[str, Form(max_length=40)] = "",
+    note: Text = "",
+    evidence_url: Annotated[str, Form(max_length=2100)] = "",
+    as_of: Annotated[str, Form(max_length=20)] = "",
+    version: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """A report from the form; refused, the form comes back with what was typed and why."""
+    who = check_writer(request, csrf)
+    raw: dict[str, object] = {"status": status, "note": note, "evidence_url": evidence_url, "as_of": as_of}
+    try:
+        progress.report(who, action_id, version, raw, client_ip(request))
+    except (InvalidInputError, StaleVersionError, NotAllowedError) as exc:
+        code = (
+            422 if isinstance(exc, InvalidInputError) else 409 if isinstance(exc, StaleVersionError) else 403
+        )
+        data = {
+            "action": action_json(progress.action(action_id)),
+            "state": progress.state(action_id),
+            "typed": raw,
+            "error": str(exc),
+            "conflict": isinstance(exc, StaleVersionError),
+            "csrf": csrf,
+            "statuses": [{"value": s, "label": STATUS_LABELS[s]} for s in STATUSES],
+        }
+        return _html(request, k, "follow_up_retry.html", data, code)
+    return _private(
+        RedirectResponse(f"/follow-up?saved={quote(action_id)}#a-{quote(action_id)}", status_code=303)
+    )
+
+
+# ---- the secretariat ------------------------------------------------------------------------------
+
+
+@router.get("/follow-up/secretariat.json")
+@router.get("/follow-up/secretariat")
+def secretariat(request: Request, k: KnowledgeDep, progress: ProgressDep) -> Response:
+    """Report coverage per ministry, statuses per section, and the review queue (admins)."""
+    identity = _identity(request)
+    if identity is None:
+        return _login_first(request)
+    if not identity.principal.is_admin:
+        raise HTTPException(403, "the secretariat's dashboard is for admins")
+    data = {
+        "user": {"name": identity.principal.name, "role": identity.principal.role},
+        "csrf": identity.csrf,
+        "coverage": progress.coverage(),
+        "queue": progress.review_queue(),
+        "status_labels": STATUS_LABELS,
+        "statuses": list(STATUSES),
+    }
+    if request.url.path.endswith(".json"):
+        return _json({key: v for key, v in data.items() if key != "csrf"})
+    return _html(request, k, "secretariat.html", data)
+
+
+@router.post("/follow-up/reports/{report_id}/review")
+def review_form(
+    request: Request,
+    progress: ProgressDep,
+    report_id: Annotated[int, Path(ge=1, le=2**62)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    decision: Annotated[str, Form(max_length=20)] = "",
+    comment: Text = "",
+) -> Response:
+    who = check_writer(request, csrf)
+    try:
+        progress.review(who, report_id, decision, comment, client_ip(request))
+    except InvalidInputError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except NotAllowedError as exc:
+        raise HTTPException(403, str(exc)) from None
+    return _private(RedirectResponse("/follow-up/secretariat#queue", status_code=303))

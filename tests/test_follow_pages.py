@@ -1,0 +1,136 @@
+"""The follow-up pages without JavaScript: log in, report from the form, a refused report shown
+again with what was typed, the secretariat's review, CSRF and lockout, on both backends."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ebpm.accounts import service as accounts
+from ebpm.audit import log as audit
+from ebpm.store.monitoring import Location, open_store
+from ebpm.web.app import create_app
+
+PASSWORD = "correct horse battery"
+MON = "2.1.1.4.m1.a11"  # owned by 文 alone
+KEI = "2.1.1.2.m4.a1"  # owned by 経 alone
+TODAY = date.today().isoformat()
+
+
+@pytest.fixture
+def server(store_location: Location, ingested_kb: Path) -> Iterator[TestClient]:
+    engine = open_store(store_location, "write")
+    accounts.add_user(engine, "sec", "admin", [], PASSWORD, actor="test")
+    accounts.add_user(engine, "mext", "editor", ["文"], PASSWORD, actor="test")
+    engine.dispose()
+    app = create_app(ingested_kb, store_location)
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        yield client
+    app.state.monitoring.dispose()
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no {name} in the form"
+    return found.group(1)
+
+
+def log_in(client: TestClient, name: str, password: str = PASSWORD) -> TestClient:
+    form = client.get("/login?next=/follow-up")
+    r = client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf": hidden(form.text, "csrf"), "next": "/follow-up"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/follow-up", r.text
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    return client
+
+
+def test_anonymous_is_sent_to_log_in(server: TestClient) -> None:
+    r = server.get("/follow-up")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/follow-up"
+    assert server.get("/follow-up.json").status_code == 401
+    login = server.get("/login")
+    assert login.status_code == 200 and login.headers["cache-control"] == "no-store"
+
+
+def test_an_editor_reports_from_the_form(server: TestClient) -> None:
+    log_in(server, "mext")
+    home = server.get("/follow-up", params={"section": "2.1.1.4"})
+    assert home.status_code == 200 and f'id="a-{MON}"' in home.text and KEI not in home.text
+    data = server.get("/follow-up.json").json()
+    assert data["user"]["ministries"] == ["文"] and all("文" in a["ministries"] for a in data["actions"])
+    csrf = hidden(home.text, "csrf")
+    form = {"csrf": csrf, "status": "in_progress", "note": "=1+1 進めている", "as_of": TODAY, "version": "0"}
+    saved = server.post(f"/follow-up/actions/{MON}", data=form)
+    assert saved.status_code == 303 and saved.headers["location"].startswith(f"/follow-up?saved={MON}")
+    assert server.get(f"/api/actions/{MON}/progress").json()["report"]["author"] == "mext"
+    # the same form again is stale: the page says so and keeps what was typed
+    again = server.post(f"/follow-up/actions/{MON}", data=form | {"note": "二度目の入力"})
+    assert again.status_code == 409 and "二度目の入力" in again.text and "=1+1 進めている" in again.text
+    bad = server.post(
+        f"/follow-up/actions/{MON}", data=form | {"version": "1", "evidence_url": "javascript:x"}
+    )
+    assert bad.status_code == 422 and "evidence_url" in bad.text
+    assert server.post(f"/follow-up/actions/{KEI}", data=form).status_code == 403
+    no_csrf = server.post(f"/follow-up/actions/{MON}", data=form | {"csrf": "forged", "version": "1"})
+    assert no_csrf.status_code == 403
+    assert server.get(f"/api/actions/{MON}/progress").json()["version"] == 1  # nothing else was written
+    assert server.get("/follow-up/secretariat").status_code == 403
+
+
+def test_the_secretariat_reviews_and_the_ministry_sees_the_return(server: TestClient) -> None:
+    log_in(server, "mext")
+    csrf = hidden(server.get("/follow-up").text, "csrf")
+    form = {"csrf": csrf, "status": "done", "note": "完了", "as_of": TODAY, "version": "0"}
+    assert server.post(f"/follow-up/actions/{MON}", data=form).status_code == 303
+    server.post("/logout", data={"csrf": csrf})
+    assert server.get("/follow-up").status_code == 303  # the session is gone
+    log_in(server, "sec")
+    board = server.get("/follow-up/secretariat")
+    assert board.status_code == 200 and MON in board.text
+    coverage = {
+        r["ministry"]: r for r in server.get("/follow-up/secretariat.json").json()["coverage"]["by_ministry"]
+    }
+    assert coverage["文"]["reported"] == 1
+    report_id = server.get(f"/api/actions/{MON}/progress").json()["report"]["id"]
+    review = {"csrf": hidden(board.text, "csrf"), "decision": "returned", "comment": "根拠を添付してください"}
+    assert server.post(f"/follow-up/reports/{report_id}/review", data=review).status_code == 303
+    server.post("/logout", data={"csrf": hidden(board.text, "csrf")})
+    log_in(server, "mext")
+    home = server.get("/follow-up")
+    assert "差し戻された報告" in home.text and "根拠を添付してください" in home.text
+
+
+def test_login_failures_lock_the_account_and_are_audited(
+    server: TestClient, store_location: Location
+) -> None:
+    for _ in range(5):
+        form = server.get("/login")
+        r = server.post(
+            "/login", data={"name": "mext", "password": "wrong password!", "csrf": hidden(form.text, "csrf")}
+        )
+        assert r.status_code == 401 and "wrong name or password" in r.text
+    form = server.get("/login")
+    locked = server.post(
+        "/login", data={"name": "mext", "password": PASSWORD, "csrf": hidden(form.text, "csrf")}
+    )
+    assert locked.status_code == 401 and "locked" in locked.text
+    forged = server.post("/login", data={"name": "sec", "password": PASSWORD, "csrf": "forged"})
+    assert forged.status_code == 403
+    engine = open_store(store_location, "read")
+    logins = [e for e in audit.entries(engine, limit=50) if e.action == "login"]
+    assert sum(e.outcome == "denied" for e in logins) == 6
+    assert audit.verify(engine).ok
+    engine.dispose()
+
+
+def test_next_never_leaves_the_site(server: TestClient) -> None:
+    form = server.get("/login?next=//evil.example/x")
+    assert 'value="/follow-up"' in form.text

@@ -1,0 +1,141 @@
+"""The monitoring store on SQLite and on PostgreSQL: what differs between them (locks, the change
+counter, opening and errors) behaves the same for the code above the store."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ebpm.indicators.importing import run_import
+from ebpm.indicators.monitor import Monitor
+from ebpm.indicators.readers import read_rows
+from ebpm.model import Document
+from ebpm.store import monitoring
+from ebpm.store.monitoring import Location, MonitoringStoreError, open_store
+from tests.conftest import Invoke, postgres_schema
+
+SERIES = "2.2.1.ref.6"
+HEADER = "indicator_id,period,value,unit,source\n"
+
+
+def _csv(tmp_path: Path, name: str, rows: str) -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return path
+
+
+def test_a_write_by_another_engine_changes_the_version(
+    store_location: Location, doc: Document, tmp_path: Path
+) -> None:
+    server = open_store(store_location)  # as the web server holds it
+    importer = open_store(store_location, "write")
+    before = monitoring.version(server)
+    assert monitoring.version(server) == before  # reading changes nothing
+    run_import(
+        Monitor(doc, importer),
+        read_rows(_csv(tmp_path, "a.csv", f"{SERIES},FY2019,1,%,x\n"), "csv"),
+        tmp_path / "a.csv",
+        "csv",
+    )
+    assert monitoring.version(server) != before
+    server.dispose()
+    importer.dispose()
+
+
+def test_two_importers_take_turns_and_both_land(
+    store_location: Location, doc: Document, tmp_path: Path
+) -> None:
+    """Each importer takes the write lock before it reads: the second waits, then sees the first's rows
+    (as revisions), instead of failing on a stale snapshot or a duplicate current value."""
+    files = [
+        _csv(tmp_path, f"{n}.csv", f"{SERIES},FY2019,{n},%,x\n{SERIES},FY2020,{n},%,x\n") for n in (1, 2)
+    ]
+    errors: list[BaseException] = []
+
+    def load(file: Path) -> None:
+        try:
+            engine = open_store(store_location, "write")
+            run_import(Monitor(doc, engine), read_rows(file, "csv"), file, "csv")
+            engine.dispose()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(f,)) for f in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = open_store(store_location, "read")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT period, COUNT(*), SUM(CASE WHEN superseded_at IS NULL THEN 1 ELSE 0 END) "
+                "FROM observations GROUP BY period ORDER BY period"
+            )
+        ).all()
+        imports = conn.execute(text("SELECT added, revised FROM imports ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("FY2019", 2, 1), ("FY2020", 2, 1)]
+    assert sorted(tuple(r) for r in imports) == [(0, 2), (2, 0)]
+    engine.dispose()
+
+
+def test_read_access_never_writes(store_location: Location) -> None:
+    """A reader of a store nobody has written yet sees it empty, and creates nothing."""
+    engine = open_store(store_location, "read")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM observations")).scalar_one() == 0
+    engine.dispose()
+    if isinstance(store_location, Path):
+        assert not store_location.exists()
+    else:
+        probe = monitoring.engine_for(store_location, "read")
+        with probe.connect() as conn:
+            assert monitoring._revision(conn) is None
+        probe.dispose()
+
+
+def test_a_read_only_engine_refuses_writes(store_location: Location) -> None:
+    open_store(store_location, "write").dispose()
+    engine = open_store(store_location, "read")
+    with pytest.raises(Exception, match="read-only"), engine.begin() as conn:
+        conn.execute(text("DELETE FROM observations"))
+    engine.dispose()
+
+
+def test_migrate_reports_once(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in postgres_schema():
+        monkeypatch.setenv(monitoring.URL_VAR, url)
+        first = invoke("migrate")
+        assert first.exit_code == 0 and "migrated from nothing to" in " ".join(first.output.split())
+        again = invoke("migrate")
+        assert again.exit_code == 0 and "nothing to do" in " ".join(again.output.split())
+        assert "postgresql+psycopg://" in again.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://nobody@127.0.0.1:1/nowhere", "cannot open the monitoring store"),
+        ("mysql://root@127.0.0.1/test", "mysql is not supported"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_a_bad_database_url_is_one_clear_line(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv(monitoring.URL_VAR, url)
+    result = invoke("migrate")
+    assert result.exit_code == 1 and message in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_url_is_printed_without_its_password() -> None:
+    url = monitoring.parse_url("postgresql://ebpm:s3cret@db.example:5432/ebpm")
+    assert "s3cret" not in monitoring.describe_location(url)
+    assert url.drivername == "postgresql+psycopg"
+    with pytest.raises(MonitoringStoreError):
+        monitoring.parse_url("sqlite:///x.sqlite")
