@@ -134,3 +134,23 @@ def test_login_failures_lock_the_account_and_are_audited(
 def test_next_never_leaves_the_site(server: TestClient) -> None:
     form = server.get("/login?next=//evil.example/x")
     assert 'value="/follow-up"' in form.text
+
+
+def test_the_sheet_is_imported_from_the_page_all_or_nothing(server: TestClient) -> None:
+    log_in(server, "mext")
+    csrf = hidden(server.get("/follow-up").text, "csrf")
+    good = f"取組ID,状況,実施状況,時点\n{MON},実施中,進めている,{TODAY}\n".encode("cp932")
+    r = server.post("/follow-up/import", data={"csrf": csrf}, files={"sheet": ("../../進捗.csv", good)})
+    assert r.status_code == 200 and "書き込み 1 件" in r.text, r.text
+    bad = f"取組ID,状況,実施状況,時点\n{MON},完了,,{TODAY}\n{KEI},完了,,{TODAY}\n".encode()
+    r = server.post("/follow-up/import", data={"csrf": csrf}, files={"sheet": ("s.csv", bad)})
+    assert r.status_code == 422 and "line 3: action_id: 2.1.1.2.m4.a1 is owned by 経" in r.text
+    assert server.get(f"/api/actions/{MON}/progress").json()["report"]["status"] == "in_progress"
+    assert (
+        server.post(
+            "/follow-up/import", data={"csrf": "forged"}, files={"sheet": ("s.csv", good)}
+        ).status_code
+        == 403
+    )
+    r = server.post("/follow-up/import", data={"csrf": csrf}, files={"sheet": ("s.txt", good)})
+    assert r.status_code == 422 and ".csv" in r.text

@@ -139,3 +139,50 @@ def test_the_url_is_printed_without_its_password() -> None:
     assert url.drivername == "postgresql+psycopg"
     with pytest.raises(MonitoringStoreError):
         monitoring.parse_url("sqlite:///x.sqlite")
+
+
+def test_the_migrations_go_down_and_up_again(store_location: Location) -> None:
+    """Every Alembic revision, down to nothing and back to head, on both backends: what a
+    shared deployment's upgrade runs."""
+    from alembic import command
+
+    monitoring.migrate(store_location)
+    engine = monitoring.engine_for(store_location, "write")
+    with engine.begin() as conn:
+        command.downgrade(monitoring._config(conn), "base")
+        assert monitoring._revision(conn) is None
+    engine.dispose()
+    before, after = monitoring.migrate(store_location)
+    assert (before, after) == (None, monitoring.head_revision())
+    engine = open_store(store_location, "read")
+    with engine.connect() as conn:
+        head = conn.execute(text("SELECT seq, hash FROM audit_head")).one()
+    assert tuple(head) == (0, "0" * 64)
+    engine.dispose()
+
+
+def test_a_second_server_sees_the_first_ones_writes(
+    store_location: Location, doc: Document, tmp_path: Path, ingested_kb: Path
+) -> None:
+    """Two server processes on one store (here two apps, each with its own engine): a target set
+    through one shows on the other's cached pages at once."""
+    from fastapi.testclient import TestClient
+
+    from ebpm.web.app import create_app
+
+    one = create_app(ingested_kb, store_location, api_token="t")
+    two = create_app(ingested_kb, store_location, api_token="t")
+    with TestClient(one) as a, TestClient(two) as b:
+        page = b.get("/indicators.json").json()  # rendered and cached by the second server
+        target = a.put(
+            f"/api/indicators/series/{SERIES}/target",
+            json={"value": 40, "period": "FY2030", "direction": "up"},
+            headers={"authorization": "Bearer t"},
+        )
+        assert target.status_code == 200, target.text
+        after = b.get("/indicators.json").json()
+        assert after != page
+        mine = next(s for s in after["series"] if s["id"] == SERIES)
+        assert mine["target"]["value"] == 40
+    one.state.monitoring.dispose()
+    two.state.monitoring.dispose()

@@ -85,6 +85,13 @@ def append(
     return seq
 
 
+def lock(conn: Connection) -> None:
+    """Take the lock :func:`append` takes, now, as a transaction's first statement: a writer that
+    reads before it writes then reads what no other writer can change before it commits, and every
+    writer takes its locks in one order (the log's first), so two cannot wait for each other."""
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
+
+
 def _json_or_none(value: Any) -> str | None:
     return None if value is None else canonical(value)
 

@@ -255,6 +255,7 @@ class ProgressService:
     ) -> int:
         """Move the state from ``read`` to the next version and add the report; raises
         StaleVersionError (the caller's transaction rolls back) when ``read`` is not current."""
+        audit.lock(conn)  # first, as every writer of the follow-up does: no two wait for each other
         if read == 0:
             moved = conn.execute(
                 text(
@@ -344,6 +345,7 @@ class ProgressService:
         if decision == "returned" and not comment.strip():
             raise InvalidInputError("comment", "say why the report is returned")
         with self.store.begin() as conn:
+            audit.lock(conn)
             # only the current report is reviewed; moving the version tells its ministry
             moved = conn.execute(
                 update(progress_state)

@@ -127,8 +127,11 @@ def import_sheet(
             )
         raise SheetImportError(errors)
     with service.store.connect() as conn:
-        trans = conn.begin()  # on a store opened for writing, this waits for the write lock
+        trans = conn.begin()
         try:
+            # a write first: it takes the lock (SQLite's, or the audit head's row on PostgreSQL)
+            # before the versions are read, so no other writer can slip in between
+            audit.lock(conn)
             current = service.current(conn)
             for _line, action_id, data in checked:
                 now_ = current.get(action_id)

@@ -10,11 +10,15 @@ report is shown again with what the user typed, so nothing typed is lost.
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import shutil
+import tempfile
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from ebpm.accounts import service as accounts
@@ -22,6 +26,8 @@ from ebpm.accounts.principal import Principal
 from ebpm.errors import InvalidInputError, LoginFailed, LoginLocked, NotAllowedError, StaleVersionError
 from ebpm.progress.reports import MAX_NOTE, STATUS_LABELS, STATUSES
 from ebpm.progress.service import ProgressService, action_json
+from ebpm.progress.sheet import SheetImportError, import_sheet
+from ebpm.sources.tabular import ReadError
 from ebpm.web.auth import SESSION_COOKIE, Identity, check_writer, client_ip, identify
 from ebpm.web.deps import KnowledgeDep, ProgressDep
 from ebpm.web.render import Glossary, templates
@@ -286,3 +292,53 @@ def review_form(
     except NotAllowedError as exc:
         raise HTTPException(403, str(exc)) from None
     return _private(RedirectResponse("/follow-up/secretariat#queue", status_code=303))
+
+
+# ---- the follow-up sheet, uploaded -------------------------------------------------------------
+
+
+def _sheet_name(filename: str | None) -> str:
+    """A safe name for the uploaded file (it names the file in messages): its base name, with
+    characters other than letters, digits, . _ - replaced."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    name = re.sub(r"[^\w.\-]", "_", base)[:100].lstrip(".")
+    return name or "sheet.csv"
+
+
+@router.post("/follow-up/import")
+def import_form(
+    request: Request,
+    k: KnowledgeDep,
+    progress: ProgressDep,
+    sheet: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    """The follow-up sheet from the page: checked as `ebpm progress import` checks it (the
+    user's scope row by row), then all rows written or none."""
+    who = check_writer(request, csrf)
+    name = _sheet_name(sheet.filename)
+    data: dict[str, Any] = {"file": name, "dry_run": dry_run, "errors": [], "result": None}
+    status = 200
+    if FilePath(name).suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
+        data["errors"] = [f"{name}: give a .csv (UTF-8 or CP932) or .xlsx file"]
+        status = 422
+    else:
+        with tempfile.TemporaryDirectory(prefix="ebpm-sheet-") as folder:
+            path = FilePath(folder) / name
+            with path.open("wb") as out:
+                shutil.copyfileobj(sheet.file, out)
+            try:
+                result = import_sheet(progress, who, path, dry_run=dry_run, ip=client_ip(request))
+            except SheetImportError as exc:
+                data["errors"], status = exc.errors, 422
+            except ReadError as exc:
+                data["errors"], status = [str(exc).replace(folder + "/", "")], 422
+            else:
+                data["result"] = {
+                    "rows": result.rows,
+                    "written": result.written,
+                    "unchanged": result.unchanged,
+                    "actions": result.actions,
+                }
+    return _html(request, k, "follow_import.html", data, status)
