@@ -23,6 +23,7 @@ from ebpm.cli import app
 from ebpm.errors import AccountError, LoginFailed, LoginLocked, UnknownUserError
 from ebpm.store import knowledge_base, monitoring
 from ebpm.store.follow_tables import api_tokens, sessions, users
+from ebpm.store.monitoring import Location
 
 Run = Callable[..., Result]
 PASSWORD = "correct horse battery staple"
@@ -30,9 +31,9 @@ ACTOR = "cli:test"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Engine]:
-    """The store every test here runs on (one place to parametrize over databases)."""
-    engine = monitoring.open_store(tmp_path / "m.sqlite", "write")
+def store(store_location: Location) -> Iterator[Engine]:
+    """The store every test here runs on: a SQLite file, and again a PostgreSQL schema."""
+    engine = monitoring.open_store(store_location, "write")
     yield engine
     engine.dispose()
 

@@ -17,14 +17,15 @@ from ebpm.audit import log
 from ebpm.cli import app
 from ebpm.store import knowledge_base, monitoring
 from ebpm.store.follow_tables import GENESIS_HASH, audit_head, audit_log
+from ebpm.store.monitoring import Location
 
 Run = Callable[..., Result]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Engine]:
-    """The store every test here runs on (one place to parametrize over databases)."""
-    engine = monitoring.open_store(tmp_path / "m.sqlite", "write")
+def store(store_location: Location) -> Iterator[Engine]:
+    """The store every test here runs on: a SQLite file, and again a PostgreSQL schema."""
+    engine = monitoring.open_store(store_location, "write")
     yield engine
     engine.dispose()
 

@@ -15,6 +15,7 @@ from ebpm.accounts import service as accounts
 from ebpm.audit import log as audit
 from ebpm.store.monitoring import Location, open_store
 from ebpm.web.app import create_app
+from tests.conftest import Invoke
 
 PASSWORD = "correct horse battery"
 MON = "2.1.1.4.m1.a11"  # owned by 文 alone
@@ -154,3 +155,52 @@ def test_the_sheet_is_imported_from_the_page_all_or_nothing(server: TestClient) 
     )
     r = server.post("/follow-up/import", data={"csrf": csrf}, files={"sheet": ("s.txt", good)})
     assert r.status_code == 422 and ".csv" in r.text
+
+
+def test_a_user_changes_their_password_and_logs_in_again(server: TestClient) -> None:
+    log_in(server, "mext")
+    form = server.get("/account/password")
+    csrf = hidden(form.text, "csrf")
+    new = "a much longer passphrase"
+    wrong = server.post(
+        "/account/password", data={"csrf": csrf, "current": "nope nope nope", "new": new, "confirm": new}
+    )
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.text
+    differ = server.post(
+        "/account/password", data={"csrf": csrf, "current": PASSWORD, "new": new, "confirm": "x"}
+    )
+    assert differ.status_code == 422
+    forged = server.post(
+        "/account/password", data={"csrf": "forged", "current": PASSWORD, "new": new, "confirm": new}
+    )
+    assert forged.status_code == 403
+    done = server.post(
+        "/account/password", data={"csrf": csrf, "current": PASSWORD, "new": new, "confirm": new}
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/login")
+    assert server.get("/follow-up").status_code == 303  # every session ended
+    log_in(server, "mext", new)
+
+
+def test_users_password_resets_from_the_command_line(invoke: Invoke, tmp_path: Path) -> None:
+    store = tmp_path / "m.sqlite"
+    engine = open_store(store, "write")
+    accounts.add_user(engine, "mext", "editor", ["文"], PASSWORD, actor="test")
+    engine.dispose()
+    from typer.testing import CliRunner
+
+    from ebpm.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["users", "password", "mext", "--password-stdin", "--monitoring-db", str(store)],
+        input="another long one\n",
+    )
+    assert result.exit_code == 0 and "password of mext changed" in result.output, result.output
+    short = CliRunner().invoke(
+        app, ["users", "password", "mext", "--password-stdin", "--monitoring-db", str(store)], input="short\n"
+    )
+    assert short.exit_code == 1 and "too short" in short.output
+    engine = open_store(store, "read")
+    assert [e.action for e in audit.entries(engine, limit=1)] == ["user.password"]
+    engine.dispose()

@@ -265,6 +265,7 @@ COMMANDS: dict[str, list[str] | None] = {
     "users list": STORES,
     "users disable": ["bob", *STORES],
     "users token": ["bob", *STORES],
+    "users password": ["bob", "--password-stdin", *STORES],
     "audit list": STORES,
     "audit verify": STORES,
     "progress set": ["2.1.1.4.m1.a11", "--status", "done", "--as-of", "2024-04-01", "--db", "{kb}", *STORES],

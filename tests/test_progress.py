@@ -274,6 +274,34 @@ def test_the_authorisation_matrix(api: tuple[TestClient, dict[str, str]]) -> Non
     assert any(e["action"] == "progress.review" and e["outcome"] == "ok" for e in entries)
 
 
+def test_budget_reviews_are_scoped_to_the_projects_ministry(
+    api: tuple[TestClient, dict[str, str]], doc: Document
+) -> None:
+    from ebpm.budget.projects import import_projects
+
+    client, tokens = api
+    store = client.app.state.monitoring  # type: ignore[attr-defined]
+    import_projects(store, Path(__file__).resolve().parents[1] / "src/ebpm/data/budget_sample/projects.csv")
+    body = {"item_id": "2.2.1", "decision": "confirm"}
+
+    def put(project: str, role: str | None) -> int:
+        headers = {"authorization": f"Bearer {tokens[role]}"} if role else {}
+        return client.put(f"/api/budget/projects/{project}/reviews", json=body, headers=headers).status_code
+
+    assert put("SAMPLE-21-04", None) == 401  # 文部科学省
+    assert put("SAMPLE-21-04", "viewer") == 403
+    assert put("SAMPLE-21-12", "editor") == 403  # 厚生労働省: not the editor's
+    assert put("SAMPLE-21-04", "editor") == 200
+    assert put("SAMPLE-21-12", "admin") == 200
+    log = client.get(
+        "/api/audit", params={"limit": 200}, headers={"authorization": f"Bearer {tokens['admin']}"}
+    )
+    reviews = [
+        (e["actor"], e["outcome"], e["target"]) for e in log.json()["items"] if e["action"] == "budget.review"
+    ]
+    assert ("mext", "denied", "SAMPLE-21-12") in reviews and ("mext", "ok", "SAMPLE-21-04") in reviews
+
+
 def test_the_api_speaks_etags_and_409s(api: tuple[TestClient, dict[str, str]]) -> None:
     client, tokens = api
     auth = {"authorization": f"Bearer {tokens['editor']}"}

@@ -190,6 +190,53 @@ def disable_user(engine: Engine, name: str, *, actor: str, ip: str | None = None
         )
 
 
+def set_password(
+    engine: Engine,
+    name: str,
+    password: str,
+    *,
+    actor: str,
+    ip: str | None = None,
+    current: str | None = None,
+) -> None:
+    """Give ``name`` a new password and end their sessions (every browser logs in again). A user
+    changing their own sends ``current`` (ASVS 2.1.6); an admin resetting one (``ebpm users
+    password``) does not. A wrong ``current`` is refused, audited, and counts for nothing else."""
+    passwords.check(password)
+    with engine.connect() as conn:
+        row = _user(conn, name)
+    if current is not None and not passwords.verify(row.password_hash, current):
+        audit.record(
+            engine,
+            actor=actor,
+            action="user.password",
+            outcome="denied",
+            target=name,
+            ip=ip,
+            after={"reason": "wrong current password"},
+        )
+        raise AccountError("the current password is wrong")
+    if passwords.verify(row.password_hash, password):
+        raise AccountError("the new password is the current one: choose another")
+    password_hash = passwords.hash_password(password)  # slow: before the write lock is taken
+    with engine.begin() as conn:
+        conn.execute(
+            update(users)
+            .where(users.c.id == row.id)
+            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        )
+        ended = conn.execute(delete(sessions).where(sessions.c.user_id == row.id)).rowcount
+        audit.append(
+            conn,
+            actor=actor,
+            action="user.password",
+            outcome="ok",
+            target=name,
+            ip=ip,
+            after={"sessions_ended": int(ended), "by": "self" if current is not None else "admin"},
+        )
+
+
 def new_token(engine: Engine, name: str, *, actor: str, ip: str | None = None) -> str:
     """A new API token for ``name``, which replaces (revokes) their earlier ones; only its hash is
     stored, so this is the one time it can be seen."""

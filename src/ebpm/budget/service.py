@@ -206,12 +206,13 @@ class BudgetService:
 
     def owners(self, project_id: str, ministries: dict[str, str]) -> list[str]:
         """The abbreviations (文, 経 …) of the ministry that runs ``project_id``, given the
-        document's abbreviation → name list: the scope an editor needs to review it."""
+        document's abbreviation → name list (a name lists the ministry and its agencies: 文部科学省
+        スポーツ庁 文化庁): the scope an editor needs to review it."""
         year = self.latest().get(project_id)
         if year is None:
             raise UnknownProjectError(f"no project {project_id!r}; import it with `ebpm budget import`")
         name = year.ministry
-        return [abbr for abbr, full in ministries.items() if name in (abbr, full)]
+        return [abbr for abbr, full in ministries.items() if name == abbr or name in full.split()]
 
     def _decisions(self, project_id: str | None) -> dict[str, dict[str, dict[str, Any]]]:
         """Project → the latest decision on each of its items, in one query."""

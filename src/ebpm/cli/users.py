@@ -144,3 +144,22 @@ def token_command(
         highlight=False,
     )
     sys.stdout.write(token + "\n")
+
+
+@users.command("password")
+def password_command(
+    name: Annotated[str, typer.Argument(help="The user whose password is reset.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin (one line).")
+    ] = False,
+    store: MonitoringOption = None,
+) -> None:
+    """Reset a user's password (a forgotten one, a lock to lift): their sessions end."""
+    engine = open_monitoring(store, "write")
+    try:
+        service.set_password(engine, name, _password(password_stdin), actor=cli_actor())
+    except (AccountError, UnknownUserError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    console.print(f"password of {name} changed; their sessions ended", highlight=False)

@@ -23,7 +23,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from ebpm.accounts import service as accounts
 from ebpm.accounts.principal import Principal
-from ebpm.errors import InvalidInputError, LoginFailed, LoginLocked, NotAllowedError, StaleVersionError
+from ebpm.errors import (
+    AccountError,
+    InvalidInputError,
+    LoginFailed,
+    LoginLocked,
+    NotAllowedError,
+    StaleVersionError,
+)
 from ebpm.progress.reports import MAX_NOTE, STATUS_LABELS, STATUSES
 from ebpm.progress.service import ProgressService, action_json
 from ebpm.progress.sheet import SheetImportError, import_sheet
@@ -342,3 +349,55 @@ def import_form(
                     "actions": result.actions,
                 }
     return _html(request, k, "follow_import.html", data, status)
+
+
+# ---- the user's own password -----------------------------------------------------------------------
+
+
+@router.get("/account/password")
+def password_form(request: Request) -> Response:
+    identity = _identity(request)
+    if identity is None or identity.csrf is None:
+        return _login_first(request)
+    data = {"csrf": identity.csrf, "name": identity.principal.name, "error": None}
+    return _html(request, None, "password.html", data)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+    confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """A logged-in user changes their own password (the current one first); every session of
+    theirs ends, so they log in again."""
+    identity = _identity(request)
+    if identity is None or identity.csrf is None:
+        return _login_first(request)
+    # any user, viewers too, may change their own password: the session's CSRF token is the check
+    if not secrets.compare_digest(csrf.encode(), identity.csrf.encode()):
+        raise HTTPException(403, "the form is out of date (CSRF check failed): reload the page and try again")
+    who = identity.principal
+    error = None
+    if new != confirm:
+        error = "新しいパスワードが一致しません (the new passwords differ)"
+    else:
+        try:
+            accounts.set_password(
+                request.app.state.monitoring,
+                who.name,
+                new,
+                actor=who.name,
+                ip=client_ip(request),
+                current=current,
+            )
+        except AccountError as exc:
+            error = str(exc)
+    if error is not None:
+        data = {"csrf": identity.csrf, "name": who.name, "error": error}
+        return _html(request, None, "password.html", data, 422)
+    response = RedirectResponse("/login?next=/follow-up", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return _private(response)
