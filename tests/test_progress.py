@@ -172,7 +172,6 @@ def test_sheet_import_is_all_or_nothing_and_scoped(service: ProgressService, tmp
         [KEI, "done", "", TODAY, ""],
         ["9.m1.a1", "done", "", TODAY, ""],
         [BOTH, "finished", "", TODAY, ""],
-        [MON, "done", "", TODAY, ""],
     ]
     with pytest.raises(SheetImportError) as info:
         import_sheet(service, EDITOR, sheet(tmp_path, bad))
@@ -180,8 +179,21 @@ def test_sheet_import_is_all_or_nothing_and_scoped(service: ProgressService, tmp
     assert "line 3: action_id: 2.1.1.2.m4.a1 is owned by 経" in errors
     assert "line 4: action_id: no action '9.m1.a1'" in errors
     assert "line 5: status: 'finished' is not a status" in errors
-    assert "line 6: action_id: 2.1.1.4.m1.a11 is given again (first on line 2)" in errors
     assert service.state(MON)["report"]["status"] == "in_progress"  # line 2 was not written either
+
+
+def test_a_repeated_row_counts_once_and_a_contradicting_one_is_an_error(
+    service: ProgressService, tmp_path: Path
+) -> None:
+    same = [[MON, "遅延", "調整中", TODAY, ""], [MON, "delayed", "調整中", TODAY, ""]]
+    result = import_sheet(service, EDITOR, sheet(tmp_path, same))
+    assert (result.written, result.duplicates) == (1, 1)
+    differ = [[MON, "done", "", TODAY, ""], [MON, "delayed", "", TODAY, ""]]
+    with pytest.raises(
+        SheetImportError, match="lines 2 and 3: action 2.1.1.4.m1.a11 is given different reports"
+    ):
+        import_sheet(service, EDITOR, sheet(tmp_path, differ))
+    assert import_sheet(service, EDITOR, sheet(tmp_path, same), dry_run=True).unchanged == 1
 
 
 def test_csv_export_neutralises_formulas(doc: Document, store_location: Location, ingested_kb: Path) -> None:

@@ -20,8 +20,8 @@ from ebpm.progress.reports import STATUS_LABELS, ReportIn, check_report
 from ebpm.progress.service import ProgressService
 from ebpm.sources.digest import sha256
 from ebpm.sources.tabular import ReadError, read_table
+from ebpm.store.staging import MAX_ERRORS, conflicts, duplicates, stage, staging_transaction, temp
 
-MAX_ERRORS = 20
 HEADERS = {
     "action_id": ("action_id", "取組id", "id"),
     "status": ("status", "状況", "ステータス"),
@@ -47,6 +47,7 @@ class SheetResult:
     rows: int = 0
     written: int = 0
     unchanged: int = 0
+    duplicates: int = 0  # rows that repeat an earlier row exactly (counted once)
     dry_run: bool = False
     actions: list[str] = field(default_factory=list)
 
@@ -69,6 +70,11 @@ def _columns(path: Path, header: list[str]) -> dict[str, int]:
     return index
 
 
+KEY = ("action_id",)
+CONTENT = ("status", "note", "evidence_url", "as_of")
+STAGED = ("action_id TEXT", "status TEXT", "note TEXT", "evidence_url TEXT", "as_of TEXT", "line INTEGER")
+
+
 def import_sheet(
     service: ProgressService,
     principal: Principal,
@@ -78,102 +84,100 @@ def import_sheet(
     ip: str | None = None,
     today: date | None = None,
 ) -> SheetResult:
+    """Check every row (the user's scope included) through the one staging path of the store's
+    imports, then write a report for each row that differs from its action's current one: all
+    in one transaction, or nothing (also on a dry run)."""
     header, rows = read_table(path)
     index = _columns(path, header)
     day = today or date.today()
     result = SheetResult(str(path), dry_run=dry_run)
-    checked: list[tuple[int, str, ReportIn]] = []
-    errors: list[str] = []
-    seen: dict[str, int] = {}
-    for line, cells in rows:
-        result.rows += 1
+
+    def check(item: tuple[int, list[str]]) -> tuple[object, ...]:
+        line, cells = item
         raw = {name: (cells[k].strip() if k < len(cells) else "") for name, k in index.items()}
         raw["status"] = FROM_LABEL.get(raw["status"], raw["status"])
         try:
             action = service.action(raw["action_id"])
         except LookupError as exc:
-            errors.append(f"{path.name}: line {line}: action_id: {exc}")
-        else:
-            try:
-                if not principal.can_write_for(action.owners):
-                    raise InvalidInputError(
-                        "action_id",
-                        f"{action.id} is owned by {'、'.join(action.owners)}; "
-                        f"{principal.name} may not report on it",
-                    )
-                if action.id in seen:
-                    raise InvalidInputError(
-                        "action_id", f"{action.id} is given again (first on line {seen[action.id]})"
-                    )
-                seen[action.id] = line
-                checked.append((line, action.id, check_report(raw, day)))
-            except InvalidInputError as exc:
-                errors.append(f"{path.name}: line {line}: {exc}")
-        if len(errors) >= MAX_ERRORS:
-            errors.append(f"{path.name}: stopped after {MAX_ERRORS} errors")
-            break
-    if not errors and not checked:
-        errors.append(f"{path.name}: no data rows")
-    if errors:
-        if any("may not report" in e for e in errors):
-            audit.record(
-                service.store,
-                actor=principal.name,
-                action="progress.import",
-                outcome="denied",
-                target=path.name,
-                ip=ip,
-                after={"errors": errors[:MAX_ERRORS]},
+            raise InvalidInputError("action_id", str(exc)) from None
+        if not principal.can_write_for(action.owners):
+            raise InvalidInputError(
+                "action_id",
+                f"{action.id} is owned by {'、'.join(action.owners)}; {principal.name} may not report on it",
             )
-        raise SheetImportError(errors)
-    with service.store.connect() as conn:
-        trans = conn.begin()
+        data = check_report(raw, day)
+        return (action.id, data.status, data.note, data.evidence_url, data.as_of.isoformat(), line)
+
+    with staging_transaction(service.store, dry_run) as conn:
+        staged = stage(
+            conn,
+            "progress_sheet",
+            STAGED,
+            ((n, (n, c)) for n, c in rows),
+            check,
+            path.name,
+            key=KEY,
+            values=CONTENT,
+        )
+        result.rows = staged.rows
+        errors = staged.errors or [
+            f"{path.name}: lines {c.first} and {c.second}: action {c.key[0]} is given different reports; "
+            "keep one"
+            for c in conflicts(conn, "progress_sheet", KEY)
+        ]
+        if errors:
+            if any("may not report" in e for e in errors):
+                audit.record(
+                    service.store,
+                    actor=principal.name,
+                    action="progress.import",
+                    outcome="denied",
+                    target=path.name,
+                    ip=ip,
+                    after={"errors": errors[:MAX_ERRORS]},
+                )
+            raise SheetImportError(errors)
+        result.duplicates = duplicates(conn, "progress_sheet")
+        # a write first: it takes the lock (SQLite's, or the audit head's row on PostgreSQL) before
+        # the versions are read, so no other writer slips in between (see audit.lock)
+        audit.lock(conn)
+        current = service.current(conn)
+        query = f"SELECT {', '.join(KEY + CONTENT)}, line FROM {temp(conn, 'progress_sheet')} ORDER BY line"
         try:
-            # a write first: it takes the lock (SQLite's, or the audit head's row on PostgreSQL)
-            # before the versions are read, so no other writer can slip in between
-            audit.lock(conn)
-            current = service.current(conn)
-            for _line, action_id, data in checked:
+            for action_id, status, note, url, as_of, _line in conn.exec_driver_sql(query).all():
+                data = ReportIn(status, note or "", url, date.fromisoformat(as_of))
                 now_ = current.get(action_id)
                 if now_ is not None and _same(now_, data):
                     result.unchanged += 1
                     continue
-                service._write(
-                    conn, principal.name, action_id, int(now_["state_version"]) if now_ else 0, data, ip
-                )
+                version = int(now_["state_version"]) if now_ else 0
+                service._write(conn, principal.name, action_id, version, data, ip)
                 result.written += 1
                 result.actions.append(action_id)
-            if not dry_run and result.written:
-                summary = {
-                    "sha256": sha256(path),
-                    "rows": result.rows,
-                    "written": result.written,
-                    "unchanged": result.unchanged,
-                }
-                audit.append(
-                    conn,
-                    actor=principal.name,
-                    action="progress.import",
-                    outcome="ok",
-                    target=path.name,
-                    ip=ip,
-                    after=summary,
-                )
         except StaleVersionError:
-            trans.rollback()
             raise SheetImportError(
                 [
                     f"{path.name}: a report was written on one of its actions meanwhile; "
                     "nothing was imported, import it again"
                 ]
             ) from None
-        except BaseException:
-            trans.rollback()
-            raise
-        if dry_run:
-            trans.rollback()
-        else:
-            trans.commit()
+        if result.written:
+            summary = {
+                "sha256": sha256(path),
+                "rows": result.rows,
+                "written": result.written,
+                "unchanged": result.unchanged,
+            }
+            audit.append(
+                conn,
+                actor=principal.name,
+                action="progress.import",
+                outcome="ok",
+                target=path.name,
+                ip=ip,
+                after=summary,
+            )
+        conn.exec_driver_sql(f"DROP TABLE {temp(conn, 'progress_sheet')}")
     return result
 
 
