@@ -132,6 +132,11 @@ def test_login_failures_lock_the_account_and_are_audited(
     engine.dispose()
 
 
+def test_a_new_install_says_how_to_add_the_first_user(ingested_kb: Path, tmp_path: Path) -> None:
+    with TestClient(create_app(ingested_kb, tmp_path / "m.sqlite")) as client:
+        assert "ebpm users add NAME --role admin" in client.get("/login").text
+
+
 def test_next_never_leaves_the_site(server: TestClient) -> None:
     form = server.get("/login?next=//evil.example/x")
     assert 'value="/follow-up"' in form.text

@@ -88,7 +88,8 @@ def _identity(request: Request) -> Identity | None:
 @router.get("/login")
 def login_form(request: Request, next: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     token = secrets.token_urlsafe(24)
-    data = {"next": _next(next), "csrf": token, "error": None, "name": ""}
+    setup = not accounts.users_exist(request.app.state.monitoring)  # a new install: say how to begin
+    data = {"next": _next(next), "csrf": token, "error": None, "name": "", "setup": setup}
     response = _html(request, None, "login.html", data)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=600, httponly=True, samesite="strict", secure=_secure(request)
