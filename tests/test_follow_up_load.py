@@ -298,3 +298,40 @@ def test_a_server_killed_mid_burst_keeps_every_acknowledged_write(
         f"\nkilled after {sum(tally.statuses.values())} answers on {describe_location(store_location)}: "
         f"{len(tally.acknowledged)} acknowledged, all there after the restart; audit chain intact"
     )
+
+
+def test_several_worker_processes_share_logins_writes_and_fresh_pages(
+    postgres: Location, ingested_kb: Path
+) -> None:
+    """`ebpm serve --workers 3` on PostgreSQL: whichever process answers, a token works, a write
+    is seen, and no cached page is older than the last write."""
+    plan, tokens = _users(postgres, ingested_kb, 1)
+    server = _serve(postgres, ingested_kb)
+    server.args += ["--workers", "3"]
+    server.start()
+    try:
+        assert server.process is not None
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+        spawned = [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(spawned) == 3  # the workers (beside multiprocessing's resource tracker)
+        action = plan[0][1][0]
+        with httpx.Client(base_url=server.url, headers={"authorization": f"Bearer {tokens[0]}"}) as client:
+            for n in range(12):
+                # a new connection each time, so the kernel spreads them over the processes
+                version = httpx.get(f"{server.url}/api/actions/{action}/progress").json()["version"]
+                assert version == n
+                pages = {httpx.get(f"{server.url}/follow-up/secretariat.json").status_code for _ in range(3)}
+                assert pages == {401}  # no session: the same answer from every process
+                r = client.put(
+                    f"/api/actions/{action}/progress",
+                    headers={"if-match": f'"{n}"', "connection": "close"},
+                    json={"status": "in_progress", "note": f"w{n}", "as_of": TODAY},
+                )
+                assert r.status_code == 200, r.text
+                listed = {
+                    httpx.get(f"{server.url}/api/progress", params={"status": "in_progress"}).json()["total"]
+                    for _ in range(6)
+                }
+                assert listed == {1}
+    finally:
+        server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 
 from ebpm.cli.budget import finish_mapping
 from ebpm.cli.common import DbOption, app, console, fail
+from ebpm.research.store import ENV as RESEARCH_ENV
 from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError
 from ebpm.services.knowledge import Knowledge
@@ -51,6 +53,12 @@ def serve_command(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Server processes (a shared deployment: with $EBPM_DATABASE_URL, PostgreSQL)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the dashboard (Japanese first) and the read-only REST API under /api/."""
     import uvicorn
@@ -81,8 +89,31 @@ def serve_command(
         sock.close()
         raise
     console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
-    server = uvicorn.Server(uvicorn.Config(app_, log_level="warning"))
     try:
-        server.run(sockets=[sock])
+        if workers > 1:
+            _run_workers(workers, sock, path, monitoring_db, research_db)
+        else:
+            uvicorn.Server(uvicorn.Config(app_, log_level="warning")).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def _run_workers(
+    workers: int, sock: socket.socket, db: Path, monitoring_db: Path | None, research_db: Path | None
+) -> None:
+    """Several processes on one socket, each building its app from the environment
+    (``ebpm.web.server``): the options are passed on as the variables they stand for. They share
+    sessions, logins and writes through the store, and each page cache follows the store's
+    version, so any process answers any request."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from ebpm.store import monitoring
+
+    os.environ[knowledge_base.ENV_VAR] = str(db.resolve())
+    if monitoring_db is not None:
+        os.environ[monitoring.ENV_VAR] = str(monitoring_db.resolve())
+        os.environ.pop(monitoring.URL_VAR, None)  # the option wins, as in one process
+    os.environ[RESEARCH_ENV] = str(research_path(research_db).resolve())
+    config = uvicorn.Config("ebpm.web.server:app", factory=True, workers=workers, log_level="warning")
+    Multiprocess(config, sockets=[sock]).run()
