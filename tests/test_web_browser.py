@@ -77,6 +77,18 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+def chart_drawn(page: Page, selector: str, timeout: float = 30) -> None:
+    """Wait until Chart.js has drawn the chart at ``selector``. Polled from here: Playwright's own
+    wait_for_function evaluates its predicate with eval in the page, which the app's CSP (rightly)
+    forbids, so under load, when the first check comes too early, it failed on the CSP instead."""
+    deadline = time.monotonic() + timeout
+    script = "s => { const e = document.querySelector(s); return e !== null && e.chart !== undefined; }"
+    while not page.evaluate(script, selector):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the chart {selector} was not drawn within {timeout:g} s")
+        time.sleep(0.05)
+
+
 class Watched:
     """A page that records console errors, uncaught exceptions and requests to other hosts."""
 
@@ -118,8 +130,8 @@ def test_user_flow(browser: Browser, base_url: str) -> None:
     page.goto(base_url + "/")
     expect(page.locator("h1")).to_contain_text("統合イノベーション戦略2023")
     # the charts are drawn by the packaged Chart.js
-    page.wait_for_function("document.querySelector('#chart-ministries').chart !== undefined")
-    page.wait_for_function("document.querySelector('#chart-years').chart !== undefined")
+    chart_drawn(page, "#chart-ministries")
+    chart_drawn(page, "#chart-years")
     w.shot("01-home")
 
     page.get_by_role("link", name=re.compile(r"^２．")).first.click()
@@ -174,7 +186,7 @@ def test_pages_fit_a_phone(browser: Browser, base_url: str, path: str) -> None:
 def test_indicator_chart(browser: Browser, base_url: str) -> None:
     w = open_page(browser, base_url, DESKTOP)
     w.page.goto(base_url + "/indicators/2.1.ref.3.s1")
-    w.page.wait_for_function("document.querySelector('#chart-series').chart !== undefined")
+    chart_drawn(w.page, "#chart-series")
     points = w.page.evaluate("document.querySelector('#chart-series').chart.data.datasets[0].data.length")
     assert points >= 1
     w.shot("06-indicator")
@@ -184,7 +196,7 @@ def test_indicator_chart(browser: Browser, base_url: str) -> None:
 def test_budget_treemap(browser: Browser, base_url: str) -> None:
     w = open_page(browser, base_url, DESKTOP)
     w.page.goto(base_url + "/budget")
-    w.page.wait_for_function("document.querySelector('#chart-treemap').chart !== undefined")
+    chart_drawn(w.page, "#chart-treemap")
     leaves = w.page.evaluate("document.querySelector('#chart-treemap').chart.data.datasets[0].tree.length")
     assert leaves > 20
     w.shot("07-budget")
@@ -211,7 +223,7 @@ def test_research_flow(browser: Browser, base_url: str) -> None:
     page.get_by_role("link", name=re.compile("研究分析")).click()
     expect(page.locator("h1")).to_contain_text("機関の比較")
     expect(page.locator(".sample-banner")).to_contain_text("SAMPLE（合成データ）")
-    page.wait_for_function("document.querySelector('#chart-scatter').chart !== undefined")
+    chart_drawn(page, "#chart-scatter")
 
     mncs = page.locator("#institutions thead button[data-key=mncs]")
     mncs.click()  # numbers sort largest first
@@ -231,13 +243,13 @@ def test_research_flow(browser: Browser, base_url: str) -> None:
 
     page.get_by_role("link", name="分野の動向 (trends)").click()
     expect(page.locator("h1")).to_contain_text("分野別の動向")
-    page.wait_for_function("document.querySelector('#chart-share').chart !== undefined")
-    page.wait_for_function("document.querySelector('#chart-specialisation').chart !== undefined")
+    chart_drawn(page, "#chart-share")
+    chart_drawn(page, "#chart-specialisation")
     w.shot("10-research-trends")
 
     page.get_by_role("link", name="性別・キャリア段階 (breakdowns)").click()
     expect(page.locator("h1")).to_contain_text("性別・キャリア段階")
-    page.wait_for_function("document.querySelector('#chart-career_stage-per-oku').chart !== undefined")
+    chart_drawn(page, "#chart-career_stage-per-oku")
     expect(page.locator(".sample-banner")).to_be_visible()
     w.shot("11-research-breakdowns")
     w.check()
