@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from ebpm.accounts import service as accounts
 from ebpm.audit import log as audit
+from ebpm.model import Document
 from ebpm.store.monitoring import Location, open_store
 from ebpm.web.app import create_app
 from tests.conftest import Invoke
@@ -209,3 +210,29 @@ def test_users_password_resets_from_the_command_line(invoke: Invoke, tmp_path: P
     engine = open_store(store, "read")
     assert [e.action for e in audit.entries(engine, limit=1)] == ["user.password"]
     engine.dispose()
+
+
+def test_a_ministry_reviews_its_budget_projects_from_the_page(server: TestClient, doc: Document) -> None:
+    from ebpm.budget.projects import import_projects
+    from ebpm.budget.service import BudgetService
+
+    store = server.app.state.monitoring  # type: ignore[attr-defined]
+    import_projects(store, Path(__file__).resolve().parents[1] / "src/ebpm/data/budget_sample/projects.csv")
+    BudgetService(doc, store).recompute()
+    assert "/budget/projects/SAMPLE-21-04/review" in server.get("/budget/projects/SAMPLE-21-04").text
+    assert server.get("/budget/projects/SAMPLE-21-04/review").status_code == 303  # log in first
+    log_in(server, "mext")
+    page = server.get("/budget/projects/SAMPLE-21-04/review")  # 文部科学省
+    assert page.status_code == 200 and "確認 (confirm)" in page.text
+    item = hidden(page.text, "item_id")
+    form = {"csrf": hidden(page.text, "csrf"), "item_id": item, "decision": "confirm"}
+    saved = server.post("/budget/projects/SAMPLE-21-04/review", data=form)
+    assert saved.status_code == 303
+    reviews = server.get("/budget/projects/SAMPLE-21-04.json").json()["reviews"]
+    assert [(r["item_id"], r["decision"], r["reviewer"]) for r in reviews] == [(item, "confirm", "mext")]
+    other = server.get("/budget/projects/SAMPLE-21-12/review")  # 厚生労働省
+    assert other.status_code == 200 and "確認 (confirm)" not in other.text
+    assert server.post("/budget/projects/SAMPLE-21-12/review", data=form).status_code == 403
+    assert server.post("/budget/projects/SAMPLE-21-04/review", data=form | {"csrf": "x"}).status_code == 403
+    bad = server.post("/budget/projects/SAMPLE-21-04/review", data=form | {"decision": "maybe"})
+    assert bad.status_code == 422

@@ -358,6 +358,10 @@ def test_follow_up_flow_without_javascript(browser: Browser, base_url: str) -> N
     queued.get_by_role("button", name="差し戻し (return)").click()
     expect(board.locator("section[aria-labelledby='queue']")).not_to_contain_text(FOLLOW_ACTION)
     board.screenshot(path=str(SHOTS / "21-secretariat.png"))
+    board.goto(base_url + "/budget/projects/SAMPLE-24-05/review")
+    problems["/budget/projects/SAMPLE-24-05/review"] = _axe(board)
+    board.get_by_role("button", name="確認 (confirm)").first.click()
+    expect(board.locator("[role=status]")).to_contain_text("saved")
     board.goto(base_url + "/login")
     problems["/login"] = _axe(board)
 

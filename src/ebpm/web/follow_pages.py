@@ -23,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ebpm.accounts import service as accounts
 from ebpm.accounts.principal import Principal
+from ebpm.audit import log as audit
 from ebpm.errors import (
     AccountError,
     InvalidInputError,
@@ -36,7 +37,7 @@ from ebpm.progress.service import ProgressService, action_json
 from ebpm.progress.sheet import SheetImportError, import_sheet
 from ebpm.sources.tabular import ReadError
 from ebpm.web.auth import SESSION_COOKIE, Identity, check_writer, client_ip, identify
-from ebpm.web.deps import KnowledgeDep, ProgressDep
+from ebpm.web.deps import BudgetDep, KnowledgeDep, ProgressDep
 from ebpm.web.render import Glossary, templates
 
 router = APIRouter(include_in_schema=False)
@@ -402,3 +403,64 @@ def change_password(
     response = RedirectResponse("/login?next=/follow-up", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return _private(response)
+
+
+# ---- budget reviews by the project's ministry -----------------------------------------------------
+
+
+def _budget_owners(k: Any, views: Any, project_id: str) -> list[str]:
+    owners: list[str] = views.service.owners(project_id, {m.abbreviation: m.name for m in k.doc.ministries})
+    return owners
+
+
+@router.get("/budget/projects/{project_id}/review")
+def budget_review_form(
+    request: Request, k: KnowledgeDep, views: BudgetDep, project_id: Annotated[str, Path(max_length=80)]
+) -> Response:
+    """A project's ranked matches with a confirm and a reject button each, and a form to add an
+    item: for the project's ministry and the secretariat (the page says so to anyone else)."""
+    identity = _identity(request)
+    if identity is None:
+        return _login_first(request)
+    owners = _budget_owners(k, views, project_id)
+    data = views.project(project_id) | {
+        "csrf": identity.csrf,
+        "owners": owners,
+        "allowed": identity.principal.can_write_for(owners),
+        "user": identity.principal.name,
+    }
+    return _html(request, k, "budget_review.html", data)
+
+
+@router.post("/budget/projects/{project_id}/review")
+def budget_review(
+    request: Request,
+    k: KnowledgeDep,
+    views: BudgetDep,
+    project_id: Annotated[str, Path(max_length=80)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    item_id: Annotated[str, Form(max_length=60)] = "",
+    decision: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    who = check_writer(request, csrf)
+    owners = _budget_owners(k, views, project_id)
+    if not who.can_write_for(owners):
+        audit.record(
+            request.app.state.monitoring,
+            actor=who.name,
+            action="budget.review",
+            outcome="denied",
+            target=project_id,
+            ip=client_ip(request),
+        )
+        raise HTTPException(
+            403, f"{who.name} may not review project {project_id} of {'、'.join(owners) or '?'}"
+        )
+    try:
+        views.service.review(
+            project_id, item_id.strip(), decision, who.name, note or None, client_ip(request)
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return _private(RedirectResponse(f"/budget/projects/{quote(project_id)}/review?saved=1", status_code=303))
