@@ -1,4 +1,5 @@
-"""The actions of a document that progress is reported on: their ids, owners and due dates.
+"""The actions of a document: their ids, owners and due dates (the REST API lists them, progress
+is reported on them).
 
 An action's id is its row's id and its 1-based place in the row (``2.2.1.m3.a2``), as the REST
 API lists it. An action with no tag of its own belongs to its row's owners, as everywhere else.
@@ -24,6 +25,8 @@ class ActionRef:
     owners: tuple[str, ...]
     due: date | None
     due_category: str  # "date", or asap / ongoing / unspecified
+    inherited: bool  # no tag of its own: its row's owners
+    reposted: bool
     line_start: int
     line_end: int
 
@@ -46,6 +49,8 @@ def action_index(doc: Document) -> dict[str, ActionRef]:
                 owners=tuple(a.ministries or m.commitment.ministries),
                 due=due,
                 due_category="date" if due else str(summary),
+                inherited=not a.ministries,
+                reposted=a.reposted,
                 line_start=a.line_start,
                 line_end=a.line_end,
             )

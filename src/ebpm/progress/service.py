@@ -39,9 +39,9 @@ class Written:
 
 
 class ProgressService:
-    def __init__(self, doc: Document, store: Engine) -> None:
+    def __init__(self, doc: Document, store: Engine, actions: dict[str, ActionRef] | None = None) -> None:
         self.store = store
-        self.actions = action_index(doc)
+        self.actions = action_index(doc) if actions is None else actions
 
     # ---- reads -------------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from datetime import date
 from typing import Any
 
 from ebpm.commitments import listing
-from ebpm.commitments.deadlines import due_summary, extract_deadlines
 from ebpm.commitments.reposts import CellKey
 from ebpm.errors import NotFoundError as NotFoundError  # re-exported for the commands that catch it here
 from ebpm.model import Cell, GoalStatement, Heading, Indicator, Measure
+from ebpm.progress.actions import ActionRef, action_index
 from ebpm.services.knowledge import Knowledge
 from ebpm.sources.normalize import compact
 
@@ -247,6 +247,11 @@ def measure_detail(k: Knowledge, measure_id: str) -> Json:
     }
 
 
+def actions(k: Knowledge) -> dict[str, ActionRef]:
+    """The document's actions by id, built once per loaded knowledge base."""
+    return k.derived("actions", lambda k_: action_index(k_.doc))
+
+
 def list_actions(
     k: Knowledge, section: str | None = None, ministry: str | None = None, due_by: date | None = None
 ) -> list[Json]:
@@ -254,34 +259,28 @@ def list_actions(
     check_filters(k, section, ministry)
     wanted = compact(ministry) if ministry else None
     out = []
-    for m in k.doc.measures:
-        if section is not None and not under(m.section, section):
+    for a in actions(k).values():
+        if section is not None and not under(a.section, section):
             continue
-        for n, a in enumerate(m.actions, start=1):
-            if a.text.strip() in EMPTY_CELL:
-                continue
-            owners = a.ministries or m.commitment.ministries
-            if wanted is not None and wanted not in owners:
-                continue
-            summary = due_summary(extract_deadlines(a.text))
-            due = summary if isinstance(summary, date) else None
-            if due_by is not None and (due is None or due > due_by):
-                continue
-            out.append(
-                {
-                    "id": f"{m.id}.a{n}",
-                    "measure_id": m.id,
-                    "section": m.section,
-                    "text": a.text,
-                    "ministries": owners,
-                    "inherited": not a.ministries,
-                    "due": due.isoformat() if due else None,
-                    "due_category": "date" if due else str(summary),
-                    "reposted": a.reposted,
-                    "line_start": a.line_start,
-                    "line_end": a.line_end,
-                }
-            )
+        if wanted is not None and wanted not in a.owners:
+            continue
+        if due_by is not None and (a.due is None or a.due > due_by):
+            continue
+        out.append(
+            {
+                "id": a.id,
+                "measure_id": a.measure_id,
+                "section": a.section,
+                "text": a.text,
+                "ministries": list(a.owners),
+                "inherited": a.inherited,
+                "due": a.due.isoformat() if a.due else None,
+                "due_category": a.due_category,
+                "reposted": a.reposted,
+                "line_start": a.line_start,
+                "line_end": a.line_end,
+            }
+        )
     return out
 
 

@@ -14,6 +14,7 @@ from ebpm.budget.views import BudgetViews
 from ebpm.indicators.monitor import Monitor
 from ebpm.progress.service import ProgressService
 from ebpm.research.service import ResearchService
+from ebpm.services import browse
 from ebpm.services.knowledge import Knowledge
 from ebpm.web.research_views import NO_STORE
 
@@ -77,7 +78,7 @@ ResearchDep = Annotated[ResearchService, Depends(get_research)]
 def get_progress(request: Request, k: KnowledgeDep) -> ProgressService:
     """Progress reports on the current document's actions."""
     store = request.app.state.monitoring
-    return k.derived("progress", lambda k_: ProgressService(k_.doc, store))
+    return k.derived("progress", lambda k_: ProgressService(k_.doc, store, browse.actions(k_)))
 
 
 ProgressDep = Annotated[ProgressService, Depends(get_progress)]
