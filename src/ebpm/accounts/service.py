@@ -157,6 +157,15 @@ def _user(conn: Connection, name: str) -> Any:
     return row
 
 
+def principal_named(engine: Engine, name: str) -> Principal:
+    """The enabled user ``name`` as a principal (what a command run ``--user NAME`` acts as)."""
+    with engine.connect() as conn:
+        row = _user(conn, name)
+    if row.disabled_at is not None:
+        raise AccountError(f"user {name!r} is disabled (since {row.disabled_at})")
+    return principal_of(row)
+
+
 def _revoke_tokens(conn: Connection, user_id: int, stamp: str) -> int:
     revoked = conn.execute(
         update(api_tokens)

@@ -13,11 +13,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from ebpm.accounts import service as accounts
-from ebpm.accounts.principal import Principal, Role
+from ebpm.accounts.principal import Principal
 from ebpm.cli.common import DbOption, app, console, fail, load
 from ebpm.cli.indicators import JsonOption, MonitoringOption, open_monitoring
 from ebpm.cli.users import cli_actor
-from ebpm.errors import InvalidInputError, NotAllowedError, NotFoundError, StaleVersionError
+from ebpm.errors import (
+    AccountError,
+    InvalidInputError,
+    NotAllowedError,
+    NotFoundError,
+    StaleVersionError,
+    UnknownUserError,
+)
 from ebpm.progress.reports import STATUS_LABELS, STATUSES
 from ebpm.progress.service import ProgressService
 from ebpm.progress.sheet import SheetImportError, import_sheet
@@ -37,13 +44,10 @@ def _acting(service: ProgressService, user: str | None) -> Principal:
     command, as an admin (they can write the store directly anyway)."""
     if user is None:
         return Principal(cli_actor(), "admin", frozenset())
-    for info in accounts.list_users(service.store):
-        if info.name == user:
-            if info.disabled_at:
-                raise fail(f"user {user!r} is disabled")
-            role: Role = "admin" if info.role == "admin" else "editor" if info.role == "editor" else "viewer"
-            return Principal(info.name, role, frozenset(info.ministries))
-    raise fail(f"no user {user!r}; `ebpm users list` shows them")
+    try:
+        return accounts.principal_named(service.store, user)
+    except (AccountError, UnknownUserError) as exc:
+        raise fail(str(exc)) from None
 
 
 def _service(db: Path | None, store: Path | None, access: str) -> ProgressService:

@@ -98,13 +98,14 @@ class ProgressService:
         status: str | None = None,
         overdue_as_of: date | None = None,
         section: str | None = None,
+        current: dict[str, Json] | None = None,
     ) -> list[Json]:
         """Actions with their current status: ``status`` is a report status or ``none`` (no report
         yet); ``overdue_as_of`` keeps actions due before that day that are not done or cancelled.
         Due and overdue first, then by due date."""
         if status is not None and status not in (*STATUSES, "none"):
             raise InvalidInputError("status", f"{status!r}: use one of {', '.join(STATUSES)} or none")
-        current = self.current()
+        current = self.current() if current is None else current
         today = overdue_as_of or date.today()
         out = []
         for action in self.actions.values():
@@ -179,9 +180,10 @@ class ProgressService:
         ]
         return sorted(queue, key=lambda q: q["report"]["created_at"])
 
-    def returned(self, principal: Principal) -> list[Json]:
-        """Current reports returned by the secretariat on actions ``principal`` may report on."""
-        current = self.current()
+    def returned(self, principal: Principal, current: dict[str, Json] | None = None) -> list[Json]:
+        """Current reports returned by the secretariat on actions ``principal`` may report on
+        (``current``: :meth:`current`, when the caller has read it already)."""
+        current = self.current() if current is None else current
         return [
             {**action_json(self.actions[a]), "report": r, "version": r["state_version"]}
             for a, r in sorted(current.items())

@@ -36,7 +36,7 @@ from ebpm.progress.reports import MAX_NOTE, STATUS_LABELS, STATUSES
 from ebpm.progress.service import ProgressService, action_json
 from ebpm.progress.sheet import SheetImportError, import_sheet
 from ebpm.sources.tabular import ReadError
-from ebpm.web.auth import SESSION_COOKIE, Identity, check_writer, client_ip, identify
+from ebpm.web.auth import SESSION_COOKIE, check_writer, client_ip, identify
 from ebpm.web.deps import BudgetDep, KnowledgeDep, ProgressDep
 from ebpm.web.render import Glossary, templates
 
@@ -72,6 +72,13 @@ def _json(data: dict[str, Any], status: int = 200) -> Response:
     return _private(Response(body, status_code=status, media_type="application/json"))
 
 
+def _twin(request: Request, k: Any, template: str, data: dict[str, Any]) -> Response:
+    """The page, or at ``….json`` its data (the session's CSRF token left out)."""
+    if request.url.path.endswith(".json"):
+        return _json({key: v for key, v in data.items() if key != "csrf"})
+    return _html(request, k, template, data)
+
+
 def _next(raw: str | None) -> str:
     """Where to go after logging in: only a path of this site (never //evil.example)."""
     if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
@@ -79,19 +86,22 @@ def _next(raw: str | None) -> str:
     return "/follow-up"
 
 
-def _identity(request: Request) -> Identity | None:
-    return identify(request)
-
-
 # ---- login and logout --------------------------------------------------------------------------
 
 
 @router.get("/login")
 def login_form(request: Request, next: Annotated[str | None, Query(max_length=200)] = None) -> Response:
-    token = secrets.token_urlsafe(24)
     setup = not accounts.users_exist(request.app.state.monitoring)  # a new install: say how to begin
-    data = {"next": _next(next), "csrf": token, "error": None, "name": "", "setup": setup}
-    response = _html(request, None, "login.html", data)
+    return _login_page(request, next, "", None, 200, setup)
+
+
+def _login_page(
+    request: Request, next: str | None, name: str, error: str | None, status: int, setup: bool = False
+) -> Response:
+    """The login form with a fresh token of its own, also kept in a short-lived cookie."""
+    token = secrets.token_urlsafe(24)
+    data = {"next": _next(next), "csrf": token, "error": error, "name": name, "setup": setup}
+    response = _html(request, None, "login.html", data, status)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=600, httponly=True, samesite="strict", secure=_secure(request)
     )
@@ -138,18 +148,12 @@ def login(
             )
             redirect.delete_cookie(LOGIN_COOKIE)
             return _private(redirect)
-    token = secrets.token_urlsafe(24)
-    data = {"next": _next(next), "csrf": token, "error": error, "name": name}
-    response = _html(request, None, "login.html", data, status)
-    response.set_cookie(
-        LOGIN_COOKIE, token, max_age=600, httponly=True, samesite="strict", secure=_secure(request)
-    )
-    return response
+    return _login_page(request, next, name, error, status)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
-    identity = _identity(request)
+    identity = identify(request)
     if identity is not None and identity.csrf is not None:
         if not secrets.compare_digest(csrf.encode(), identity.csrf.encode()):
             raise HTTPException(
@@ -170,9 +174,12 @@ def _home_data(
     progress: ProgressService, who: Principal, csrf: str | None, filters: dict[str, Any]
 ) -> dict[str, Any]:
     mine = who.ministries if not who.is_admin else None
+    current = progress.current()
     rows = [
         r
-        for r in progress.listing(status=filters["status"] or None, section=filters["section"] or None)
+        for r in progress.listing(
+            status=filters["status"] or None, section=filters["section"] or None, current=current
+        )
         if mine is None or not mine.isdisjoint(r["ministries"])
     ]
     if filters["overdue"]:
@@ -186,7 +193,7 @@ def _home_data(
         "overdue": sum(1 for r in rows if r["overdue"]),
         "pages": max(1, -(-len(rows) // PAGE_SIZE)),
         "actions": rows[start : start + PAGE_SIZE],
-        "returned": progress.returned(who),
+        "returned": progress.returned(who, current),
         "statuses": [{"value": s, "label": STATUS_LABELS[s]} for s in STATUSES],
     }
 
@@ -209,7 +216,7 @@ def follow_up(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """The logged-in user's actions, due and overdue first, each with a report form."""
-    identity = _identity(request)
+    identity = identify(request)
     if identity is None:
         return _login_first(request)
     filters = {"status": status or "", "section": section or "", "overdue": overdue, "page": page}
@@ -217,9 +224,7 @@ def follow_up(
         data = _home_data(progress, identity.principal, identity.csrf, filters)
     except InvalidInputError as exc:
         raise HTTPException(422, str(exc)) from None
-    if request.url.path.endswith(".json"):
-        return _json({key: v for key, v in data.items() if key != "csrf"})
-    return _html(request, k, "follow_up.html", data)
+    return _twin(request, k, "follow_up.html", data)
 
 
 @router.post("/follow-up/actions/{action_id}")
@@ -266,7 +271,7 @@ def report_form(
 @router.get("/follow-up/secretariat")
 def secretariat(request: Request, k: KnowledgeDep, progress: ProgressDep) -> Response:
     """Report coverage per ministry, statuses per section, and the review queue (admins)."""
-    identity = _identity(request)
+    identity = identify(request)
     if identity is None:
         return _login_first(request)
     if not identity.principal.is_admin:
@@ -279,9 +284,7 @@ def secretariat(request: Request, k: KnowledgeDep, progress: ProgressDep) -> Res
         "status_labels": STATUS_LABELS,
         "statuses": list(STATUSES),
     }
-    if request.url.path.endswith(".json"):
-        return _json({key: v for key, v in data.items() if key != "csrf"})
-    return _html(request, k, "secretariat.html", data)
+    return _twin(request, k, "secretariat.html", data)
 
 
 @router.post("/follow-up/reports/{report_id}/review")
@@ -358,7 +361,7 @@ def import_form(
 
 @router.get("/account/password")
 def password_form(request: Request) -> Response:
-    identity = _identity(request)
+    identity = identify(request)
     if identity is None or identity.csrf is None:
         return _login_first(request)
     data = {"csrf": identity.csrf, "name": identity.principal.name, "error": None}
@@ -375,7 +378,7 @@ def change_password(
 ) -> Response:
     """A logged-in user changes their own password (the current one first); every session of
     theirs ends, so they log in again."""
-    identity = _identity(request)
+    identity = identify(request)
     if identity is None or identity.csrf is None:
         return _login_first(request)
     # any user, viewers too, may change their own password: the session's CSRF token is the check
@@ -419,7 +422,7 @@ def budget_review_form(
 ) -> Response:
     """A project's ranked matches with a confirm and a reject button each, and a form to add an
     item: for the project's ministry and the secretariat (the page says so to anyone else)."""
-    identity = _identity(request)
+    identity = identify(request)
     if identity is None:
         return _login_first(request)
     owners = _budget_owners(k, views, project_id)
