@@ -236,3 +236,42 @@ def test_a_ministry_reviews_its_budget_projects_from_the_page(server: TestClient
     assert server.post("/budget/projects/SAMPLE-21-04/review", data=form | {"csrf": "x"}).status_code == 403
     bad = server.post("/budget/projects/SAMPLE-21-04/review", data=form | {"decision": "maybe"})
     assert bad.status_code == 422
+
+
+def test_the_secretariat_manages_users_and_reads_the_audit_log_from_the_page(server: TestClient) -> None:
+    assert server.get("/follow-up/users").status_code == 303  # log in first
+    log_in(server, "mext")
+    assert server.get("/follow-up/users").status_code == 403
+    assert server.get("/follow-up/audit").status_code == 403
+    server.post("/logout", data={"csrf": hidden(server.get("/follow-up").text, "csrf")})
+    log_in(server, "sec")
+    page = server.get("/follow-up/users")
+    assert page.status_code == 200 and "mext" in page.text
+    csrf = hidden(page.text, "csrf")
+    new = {
+        "csrf": csrf,
+        "name": "meti",
+        "role": "editor",
+        "ministries": "経",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+    }
+    assert server.post("/follow-up/users", data=new).status_code == 303
+    bad = server.post("/follow-up/users", data=new | {"name": "meti2", "ministries": "火星"})
+    assert bad.status_code == 422 and "火星" in bad.text
+    assert server.post("/follow-up/users", data=new | {"csrf": "forged"}).status_code == 403
+    issued = server.post("/follow-up/users/meti/token", data={"csrf": csrf})
+    token = re.search(r"<code>(ebpm_[^<]+)</code>", issued.text)
+    assert issued.status_code == 200 and token and issued.headers["cache-control"] == "no-store"
+    auth = {"authorization": f"Bearer {token.group(1)}"}
+    put = {"status": "done", "as_of": TODAY, "version": 0}
+    assert server.put(f"/api/actions/{KEI}/progress", json=put, headers=auth).status_code == 200
+    assert server.post("/follow-up/users/meti/disable", data={"csrf": csrf}).status_code == 303
+    assert server.get(f"/api/actions/{KEI}/progress", headers=auth).status_code == 200  # reads stay open
+    assert (
+        server.put(f"/api/actions/{KEI}/progress", json=put | {"version": 1}, headers=auth).status_code == 401
+    )
+    log = server.get("/follow-up/audit", params={"user": "sec", "verify": "true"})
+    assert log.status_code == 200 and "ハッシュチェーンは正常です" in log.text
+    actions = {e["action"] for e in server.get("/follow-up/audit.json").json()["entries"]}
+    assert {"user.add", "user.token", "user.disable", "progress.report", "login"} <= actions

@@ -362,6 +362,9 @@ def test_follow_up_flow_without_javascript(browser: Browser, base_url: str) -> N
     problems["/budget/projects/SAMPLE-24-05/review"] = _axe(board)
     board.get_by_role("button", name="確認 (confirm)").first.click()
     expect(board.locator("[role=status]")).to_contain_text("saved")
+    for admin_page in ("/follow-up/users", "/follow-up/audit?verify=true"):
+        board.goto(base_url + admin_page)
+        problems[admin_page] = _axe(board)
     board.goto(base_url + "/login")
     problems["/login"] = _axe(board)
 

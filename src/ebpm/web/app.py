@@ -32,7 +32,7 @@ from ebpm.search.index import IndexMissingError, QueryError
 from ebpm.services.knowledge import KnowledgeCache
 from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
-from ebpm.web import api, follow_pages, pages, progress_api, research_api, research_pages
+from ebpm.web import admin_pages, api, follow_pages, pages, progress_api, research_api, research_pages
 from ebpm.web.limits import RequestLimits, max_body_bytes
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
@@ -181,6 +181,7 @@ def create_app(
     app.include_router(research_pages.router)
     app.include_router(progress_api.router)
     app.include_router(follow_pages.router)
+    app.include_router(admin_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

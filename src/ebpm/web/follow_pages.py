@@ -52,31 +52,31 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _private(response: Response) -> Response:
+def private(response: Response) -> Response:
     response.headers["cache-control"] = "no-store"
     return response
 
 
-def _html(request: Request, k: Any, template: str, data: dict[str, Any], status: int = 200) -> Response:
+def html(request: Request, k: Any, template: str, data: dict[str, Any], status: int = 200) -> Response:
     context = {
         "request": request,
         "data": data,
         "gloss": k.derived("glossary", lambda k_: Glossary(k_.doc.glossary)) if k is not None else None,
         "json_url": None,
     }
-    return _private(templates.TemplateResponse(request, template, context, status_code=status))
+    return private(templates.TemplateResponse(request, template, context, status_code=status))
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return _private(Response(body, status_code=status, media_type="application/json"))
+    return private(Response(body, status_code=status, media_type="application/json"))
 
 
-def _twin(request: Request, k: Any, template: str, data: dict[str, Any]) -> Response:
+def twin(request: Request, k: Any, template: str, data: dict[str, Any]) -> Response:
     """The page, or at ``….json`` its data (the session's CSRF token left out)."""
     if request.url.path.endswith(".json"):
         return _json({key: v for key, v in data.items() if key != "csrf"})
-    return _html(request, k, template, data)
+    return html(request, k, template, data)
 
 
 def _next(raw: str | None) -> str:
@@ -101,7 +101,7 @@ def _login_page(
     """The login form with a fresh token of its own, also kept in a short-lived cookie."""
     token = secrets.token_urlsafe(24)
     data = {"next": _next(next), "csrf": token, "error": error, "name": name, "setup": setup}
-    response = _html(request, None, "login.html", data, status)
+    response = html(request, None, "login.html", data, status)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=600, httponly=True, samesite="strict", secure=_secure(request)
     )
@@ -147,7 +147,7 @@ def login(
                 path="/",
             )
             redirect.delete_cookie(LOGIN_COOKIE)
-            return _private(redirect)
+            return private(redirect)
     return _login_page(request, next, name, error, status)
 
 
@@ -164,7 +164,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
         )
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    return _private(response)
+    return private(response)
 
 
 # ---- a ministry's to-do list ------------------------------------------------------------------------
@@ -198,10 +198,10 @@ def _home_data(
     }
 
 
-def _login_first(request: Request) -> Response:
+def login_first(request: Request) -> Response:
     if request.url.path.endswith(".json"):
         return _json({"detail": "log in first"}, 401)
-    return _private(RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303))
+    return private(RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303))
 
 
 @router.get("/follow-up.json")
@@ -218,13 +218,13 @@ def follow_up(
     """The logged-in user's actions, due and overdue first, each with a report form."""
     identity = identify(request)
     if identity is None:
-        return _login_first(request)
+        return login_first(request)
     filters = {"status": status or "", "section": section or "", "overdue": overdue, "page": page}
     try:
         data = _home_data(progress, identity.principal, identity.csrf, filters)
     except InvalidInputError as exc:
         raise HTTPException(422, str(exc)) from None
-    return _twin(request, k, "follow_up.html", data)
+    return twin(request, k, "follow_up.html", data)
 
 
 @router.post("/follow-up/actions/{action_id}")
@@ -258,8 +258,8 @@ def report_form(
             "csrf": csrf,
             "statuses": [{"value": s, "label": STATUS_LABELS[s]} for s in STATUSES],
         }
-        return _html(request, k, "follow_up_retry.html", data, code)
-    return _private(
+        return html(request, k, "follow_up_retry.html", data, code)
+    return private(
         RedirectResponse(f"/follow-up?saved={quote(action_id)}#a-{quote(action_id)}", status_code=303)
     )
 
@@ -273,7 +273,7 @@ def secretariat(request: Request, k: KnowledgeDep, progress: ProgressDep) -> Res
     """Report coverage per ministry, statuses per section, and the review queue (admins)."""
     identity = identify(request)
     if identity is None:
-        return _login_first(request)
+        return login_first(request)
     if not identity.principal.is_admin:
         raise HTTPException(403, "the secretariat's dashboard is for admins")
     data = {
@@ -284,7 +284,7 @@ def secretariat(request: Request, k: KnowledgeDep, progress: ProgressDep) -> Res
         "status_labels": STATUS_LABELS,
         "statuses": list(STATUSES),
     }
-    return _twin(request, k, "secretariat.html", data)
+    return twin(request, k, "secretariat.html", data)
 
 
 @router.post("/follow-up/reports/{report_id}/review")
@@ -303,7 +303,7 @@ def review_form(
         raise HTTPException(422, str(exc)) from None
     except NotAllowedError as exc:
         raise HTTPException(403, str(exc)) from None
-    return _private(RedirectResponse("/follow-up/secretariat#queue", status_code=303))
+    return private(RedirectResponse("/follow-up/secretariat#queue", status_code=303))
 
 
 # ---- the follow-up sheet, uploaded -------------------------------------------------------------
@@ -353,7 +353,7 @@ def import_form(
                     "unchanged": result.unchanged,
                     "actions": result.actions,
                 }
-    return _html(request, k, "follow_import.html", data, status)
+    return html(request, k, "follow_import.html", data, status)
 
 
 # ---- the user's own password -----------------------------------------------------------------------
@@ -363,9 +363,9 @@ def import_form(
 def password_form(request: Request) -> Response:
     identity = identify(request)
     if identity is None or identity.csrf is None:
-        return _login_first(request)
+        return login_first(request)
     data = {"csrf": identity.csrf, "name": identity.principal.name, "error": None}
-    return _html(request, None, "password.html", data)
+    return html(request, None, "password.html", data)
 
 
 @router.post("/account/password")
@@ -380,7 +380,7 @@ def change_password(
     theirs ends, so they log in again."""
     identity = identify(request)
     if identity is None or identity.csrf is None:
-        return _login_first(request)
+        return login_first(request)
     # any user, viewers too, may change their own password: the session's CSRF token is the check
     if not secrets.compare_digest(csrf.encode(), identity.csrf.encode()):
         raise HTTPException(403, "the form is out of date (CSRF check failed): reload the page and try again")
@@ -402,10 +402,10 @@ def change_password(
             error = str(exc)
     if error is not None:
         data = {"csrf": identity.csrf, "name": who.name, "error": error}
-        return _html(request, None, "password.html", data, 422)
+        return html(request, None, "password.html", data, 422)
     response = RedirectResponse("/login?next=/follow-up", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    return _private(response)
+    return private(response)
 
 
 # ---- budget reviews by the project's ministry -----------------------------------------------------
@@ -424,7 +424,7 @@ def budget_review_form(
     item: for the project's ministry and the secretariat (the page says so to anyone else)."""
     identity = identify(request)
     if identity is None:
-        return _login_first(request)
+        return login_first(request)
     owners = _budget_owners(k, views, project_id)
     data = views.project(project_id) | {
         "csrf": identity.csrf,
@@ -432,7 +432,7 @@ def budget_review_form(
         "allowed": identity.principal.can_write_for(owners),
         "user": identity.principal.name,
     }
-    return _html(request, k, "budget_review.html", data)
+    return html(request, k, "budget_review.html", data)
 
 
 @router.post("/budget/projects/{project_id}/review")
@@ -466,4 +466,4 @@ def budget_review(
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return _private(RedirectResponse(f"/budget/projects/{quote(project_id)}/review?saved=1", status_code=303))
+    return private(RedirectResponse(f"/budget/projects/{quote(project_id)}/review?saved=1", status_code=303))
