@@ -17,7 +17,7 @@ from ebpm.accounts.principal import Principal
 from ebpm.audit import log as audit
 from ebpm.commitments.listing import owners
 from ebpm.errors import AccountError, UnknownUserError
-from ebpm.web.auth import check_writer, client_ip, identify
+from ebpm.web.auth import check_admin_writer, client_ip, identify
 from ebpm.web.deps import IsoDate, KnowledgeDep
 from ebpm.web.follow_pages import html, login_first, private, twin
 
@@ -33,20 +33,6 @@ def _admin_reader(request: Request) -> tuple[Principal, str | None] | Response:
     if not identity.principal.is_admin:
         raise HTTPException(403, "this page is the secretariat's (admins only)")
     return identity.principal, identity.csrf
-
-
-def _admin_writer(request: Request, csrf: str) -> Principal:
-    who = check_writer(request, csrf)
-    if not who.is_admin:
-        audit.record(
-            request.app.state.monitoring,
-            actor=who.name,
-            action=f"POST {request.url.path}",
-            outcome="denied",
-            ip=client_ip(request),
-        )
-        raise HTTPException(403, "this page is the secretariat's (admins only)")
-    return who
 
 
 @router.get("/follow-up/users.json")
@@ -91,7 +77,7 @@ def add_user(
     password: Annotated[str, Form(max_length=1024)] = "",
     confirm: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    who = _admin_writer(request, csrf)
+    who = check_admin_writer(request, csrf)
     chosen = [m for m in re.split(r"[\s,、]+", ministries) if m]
     if password != confirm:
         return _users_again(request, k, csrf, "パスワードが一致しません (the passwords differ)", None)
@@ -115,7 +101,7 @@ def add_user(
 def disable_user(
     request: Request, name: UserName, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
-    who = _admin_writer(request, csrf)
+    who = check_admin_writer(request, csrf)
     try:
         accounts.disable_user(request.app.state.monitoring, name, actor=who.name, ip=client_ip(request))
     except UnknownUserError as exc:
@@ -130,7 +116,7 @@ def new_token(
     request: Request, k: KnowledgeDep, name: UserName, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
     """A new API token for ``name``, shown on this one answer only (the store keeps its hash)."""
-    who = _admin_writer(request, csrf)
+    who = check_admin_writer(request, csrf)
     try:
         token = accounts.new_token(request.app.state.monitoring, name, actor=who.name, ip=client_ip(request))
     except UnknownUserError as exc:

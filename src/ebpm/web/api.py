@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from ebpm.audit import log as audit
 from ebpm.indicators.monitor import InvalidTargetError
 from ebpm.indicators.periods import PeriodError, parse_period
 from ebpm.indicators.progress import Status
@@ -15,7 +14,7 @@ from ebpm.search.documents import KINDS
 from ebpm.search.index import MAX_QUERY
 from ebpm.services import browse, overview
 from ebpm.web import models as m
-from ebpm.web.auth import WriterDep, client_ip
+from ebpm.web.auth import WriterDep, client_ip, refuse
 from ebpm.web.deps import (
     BudgetDep,
     Format,
@@ -26,6 +25,7 @@ from ebpm.web.deps import (
     MonitorDep,
     Offset,
     SectionQ,
+    check_budget_reviewer,
 )
 from ebpm.web.tabular import CSV_RESPONSE, csv_response
 
@@ -265,15 +265,8 @@ def set_indicator_target(
     # the strategy names no owning ministry for an indicator series: its targets are the secretariat's
     monitor.get(series_id)
     if not author.is_admin:
-        audit.record(
-            monitor.store,
-            actor=author.name,
-            action="target.set",
-            outcome="denied",
-            target=series_id,
-            ip=client_ip(request),
-        )
-        raise HTTPException(403, "targets are set by the secretariat (admin); no ministry owns a series")
+        message = "targets are set by the secretariat (admin); no ministry owns a series"
+        raise refuse(request, author.name, message, action="target.set", target=series_id)
     try:
         period = parse_period(body.period)
         base = parse_period(body.base_period).label if body.base_period else None
@@ -327,19 +320,7 @@ def review_budget_project(
     project_id: Annotated[str, Path(max_length=80)],
     body: m.ReviewIn,
 ) -> Any:
-    owners = views.service.owners(project_id, {x.abbreviation: x.name for x in k.doc.ministries})
-    if not writer.can_write_for(owners):
-        audit.record(
-            views.service.store,
-            actor=writer.name,
-            action="budget.review",
-            outcome="denied",
-            target=project_id,
-            ip=client_ip(request),
-        )
-        raise HTTPException(
-            403, f"{writer.name} may not review project {project_id} of {'、'.join(owners) or '?'}"
-        )
+    check_budget_reviewer(request, k, views, writer, project_id)
     # the reviewer is who is logged in (ASVS: the server records the actor, never the client)
     ip = client_ip(request)
     return views.service.review(project_id, body.item_id, body.decision, writer.name, body.note, ip)

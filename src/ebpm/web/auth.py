@@ -59,7 +59,7 @@ def _identify(request: Request) -> Identity | None:
         if not token:
             return None
         bootstrap: str = request.app.state.api_token
-        if bootstrap and bearer_matches(authorization, bootstrap):
+        if bootstrap and secrets.compare_digest(token.encode(), bootstrap.encode()):
             return Identity(BOOTSTRAP, None)
         principal = accounts.principal_for_token(store, token)
         return Identity(principal, None) if principal else None
@@ -87,49 +87,52 @@ def writes_enabled(request: Request) -> bool:
     return bool(request.app.state.api_token) or accounts.users_exist(request.app.state.monitoring)
 
 
+UNAUTHORISED = "log in, or send a valid bearer token"
+STALE_FORM = "the form is out of date (CSRF check failed): reload the page and try again"
+
+
+def refuse(
+    request: Request,
+    actor: str,
+    message: str,
+    *,
+    status: int = 403,
+    action: str | None = None,
+    target: str | None = None,
+    reason: str | None = None,
+) -> HTTPException:
+    """The refusal of a request, appended to the audit log first (``action`` defaults to the
+    method and path); raise what it returns."""
+    audit.record(
+        request.app.state.monitoring,
+        actor=actor,
+        action=action or f"{request.method} {request.url.path}",
+        outcome="denied",
+        target=target,
+        ip=client_ip(request),
+        after={"reason": reason} if reason else None,
+    )
+    headers = {"www-authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status, message, headers=headers)
+
+
 def check_writer(request: Request, csrf: str | None = None) -> Principal:
     """The user a write is made as; 403 on a read-only server, 401 without a valid login (audited),
     403 for a viewer (audited). A cookie session must also send its CSRF token (``csrf``, from a
     form, or the X-CSRF-Token header)."""
     identity = identify(request)
-    what = f"{request.method} {request.url.path}"
     if identity is None:
         if not writes_enabled(request):
             raise HTTPException(403, READ_ONLY)
-        audit.record(
-            request.app.state.monitoring,
-            actor="anonymous",
-            action=what,
-            outcome="denied",
-            ip=client_ip(request),
-        )
-        raise HTTPException(
-            401, "log in, or send a valid bearer token", headers={"www-authenticate": "Bearer"}
-        )
+        raise refuse(request, "anonymous", UNAUTHORISED, status=401)
+    who = identity.principal
     if identity.csrf is not None:
         sent = csrf or request.headers.get(CSRF_HEADER, "")
         if not sent or not secrets.compare_digest(sent.encode(), identity.csrf.encode()):
-            audit.record(
-                request.app.state.monitoring,
-                actor=identity.principal.name,
-                action=what,
-                outcome="denied",
-                ip=client_ip(request),
-                after={"reason": "csrf"},
-            )
-            raise HTTPException(
-                403, "the form is out of date (CSRF check failed): reload the page and try again"
-            )
-    if identity.principal.role == "viewer":
-        audit.record(
-            request.app.state.monitoring,
-            actor=identity.principal.name,
-            action=what,
-            outcome="denied",
-            ip=client_ip(request),
-        )
-        raise HTTPException(403, f"{identity.principal.name} is a viewer and may not write")
-    return identity.principal
+            raise refuse(request, who.name, STALE_FORM, reason="csrf")
+    if who.role == "viewer":
+        raise refuse(request, who.name, f"{who.name} is a viewer and may not write")
+    return who
 
 
 def require_writer(request: Request) -> Principal:
@@ -137,36 +140,25 @@ def require_writer(request: Request) -> Principal:
     return check_writer(request)
 
 
+def check_admin_writer(request: Request, csrf: str | None = None) -> Principal:
+    """A write only the secretariat makes: :func:`check_writer`, then 403 (audited) for others."""
+    who = check_writer(request, csrf)
+    if not who.is_admin:
+        raise refuse(request, who.name, "only the secretariat (admin) may do this")
+    return who
+
+
 def require_admin(request: Request) -> Principal:
-    principal = check_writer(request)
-    if not principal.is_admin:
-        audit.record(
-            request.app.state.monitoring,
-            actor=principal.name,
-            action=f"{request.method} {request.url.path}",
-            outcome="denied",
-            ip=client_ip(request),
-        )
-        raise HTTPException(403, "only the secretariat (admin) may do this")
-    return principal
+    return check_admin_writer(request)
 
 
 def require_admin_reader(request: Request) -> Principal:
-    """Reads only admins may make (the audit log): 401 anonymous, 403 anyone else."""
+    """Reads only admins may make (the audit log): 401 anonymous, 403 anyone else (audited)."""
     identity = identify(request)
     if identity is None:
-        raise HTTPException(
-            401, "log in, or send a valid bearer token", headers={"www-authenticate": "Bearer"}
-        )
+        raise HTTPException(401, UNAUTHORISED, headers={"www-authenticate": "Bearer"})
     if not identity.principal.is_admin:
-        audit.record(
-            request.app.state.monitoring,
-            actor=identity.principal.name,
-            action=f"{request.method} {request.url.path}",
-            outcome="denied",
-            ip=client_ip(request),
-        )
-        raise HTTPException(403, "only the secretariat (admin) may read the audit log")
+        raise refuse(request, identity.principal.name, "only the secretariat (admin) may read this")
     return identity.principal
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BeforeValidator
 
+from ebpm.accounts.principal import Principal
 from ebpm.budget.service import BudgetService
 from ebpm.budget.views import BudgetViews
 from ebpm.indicators.monitor import Monitor
@@ -16,6 +17,7 @@ from ebpm.progress.service import ProgressService
 from ebpm.research.service import ResearchService
 from ebpm.services import browse
 from ebpm.services.knowledge import Knowledge
+from ebpm.web.auth import refuse
 from ebpm.web.research_views import NO_STORE
 
 
@@ -82,3 +84,23 @@ def get_progress(request: Request, k: KnowledgeDep) -> ProgressService:
 
 
 ProgressDep = Annotated[ProgressService, Depends(get_progress)]
+
+
+def budget_owners(k: Knowledge, views: BudgetViews, project_id: str) -> list[str]:
+    """The abbreviations of the ministry that runs ``project_id`` (its reviewers' scope)."""
+    return views.service.owners(project_id, {x.abbreviation: x.name for x in k.doc.ministries})
+
+
+def check_budget_reviewer(
+    request: Request, k: Knowledge, views: BudgetViews, who: Principal, project_id: str
+) -> None:
+    """Refuse (403, audited) a budget review by anyone but the project's ministry and admins."""
+    owners = budget_owners(k, views, project_id)
+    if not who.can_write_for(owners):
+        raise refuse(
+            request,
+            who.name,
+            f"{who.name} may not review project {project_id} of {'、'.join(owners) or '?'}",
+            action="budget.review",
+            target=project_id,
+        )

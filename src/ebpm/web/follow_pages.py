@@ -23,7 +23,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from ebpm.accounts import service as accounts
 from ebpm.accounts.principal import Principal
-from ebpm.audit import log as audit
 from ebpm.errors import (
     AccountError,
     InvalidInputError,
@@ -37,7 +36,7 @@ from ebpm.progress.service import ProgressService, action_json
 from ebpm.progress.sheet import SheetImportError, import_sheet
 from ebpm.sources.tabular import ReadError
 from ebpm.web.auth import SESSION_COOKIE, check_writer, client_ip, identify
-from ebpm.web.deps import BudgetDep, KnowledgeDep, ProgressDep
+from ebpm.web.deps import BudgetDep, KnowledgeDep, ProgressDep, budget_owners, check_budget_reviewer
 from ebpm.web.render import Glossary, templates
 
 router = APIRouter(include_in_schema=False)
@@ -411,11 +410,6 @@ def change_password(
 # ---- budget reviews by the project's ministry -----------------------------------------------------
 
 
-def _budget_owners(k: Any, views: Any, project_id: str) -> list[str]:
-    owners: list[str] = views.service.owners(project_id, {m.abbreviation: m.name for m in k.doc.ministries})
-    return owners
-
-
 @router.get("/budget/projects/{project_id}/review")
 def budget_review_form(
     request: Request, k: KnowledgeDep, views: BudgetDep, project_id: Annotated[str, Path(max_length=80)]
@@ -425,7 +419,7 @@ def budget_review_form(
     identity = identify(request)
     if identity is None:
         return login_first(request)
-    owners = _budget_owners(k, views, project_id)
+    owners = budget_owners(k, views, project_id)
     data = views.project(project_id) | {
         "csrf": identity.csrf,
         "owners": owners,
@@ -447,19 +441,7 @@ def budget_review(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     who = check_writer(request, csrf)
-    owners = _budget_owners(k, views, project_id)
-    if not who.can_write_for(owners):
-        audit.record(
-            request.app.state.monitoring,
-            actor=who.name,
-            action="budget.review",
-            outcome="denied",
-            target=project_id,
-            ip=client_ip(request),
-        )
-        raise HTTPException(
-            403, f"{who.name} may not review project {project_id} of {'、'.join(owners) or '?'}"
-        )
+    check_budget_reviewer(request, k, views, who, project_id)
     try:
         views.service.review(
             project_id, item_id.strip(), decision, who.name, note or None, client_ip(request)
