@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ebpm.commitments.deadlines import due_summary, extract_deadlines
 from ebpm.model import Document
@@ -55,3 +56,20 @@ def action_index(doc: Document) -> dict[str, ActionRef]:
                 line_end=a.line_end,
             )
     return out
+
+
+def action_json(action: ActionRef) -> dict[str, Any]:
+    """An action as the API and the pages give it."""
+    return {
+        "id": action.id,
+        "measure_id": action.measure_id,
+        "section": action.section,
+        "text": action.text,
+        "ministries": list(action.owners),
+        "inherited": action.inherited,
+        "due": action.due.isoformat() if action.due else None,
+        "due_category": action.due_category,
+        "reposted": action.reposted,
+        "line_start": action.line_start,
+        "line_end": action.line_end,
+    }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,19 +22,12 @@ from ebpm.accounts.principal import Principal
 from ebpm.audit import log as audit
 from ebpm.errors import InvalidInputError, NotAllowedError, NotFoundError, StaleVersionError
 from ebpm.model import Document
-from ebpm.progress.actions import ActionRef, action_index
+from ebpm.progress.actions import ActionRef, action_index, action_json
 from ebpm.progress.reports import CLOSED, DECISIONS, MAX_NOTE, STATUSES, ReportIn, check_report, check_version
 from ebpm.store.follow_tables import progress_reports, progress_reviews, progress_state
 from ebpm.store.monitoring import now
 
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    action_id: str
-    version: int
-    report_id: int
 
 
 class ProgressService:
@@ -378,20 +370,6 @@ class ProgressService:
                 after={"report_id": report_id, "decision": decision, "comment": comment},
             )
         return self.state(action.id)
-
-
-def action_json(action: ActionRef) -> Json:
-    return {
-        "id": action.id,
-        "measure_id": action.measure_id,
-        "section": action.section,
-        "text": action.text,
-        "ministries": list(action.owners),
-        "due": action.due.isoformat() if action.due else None,
-        "due_category": action.due_category,
-        "line_start": action.line_start,
-        "line_end": action.line_end,
-    }
 
 
 def _data_json(data: ReportIn) -> Json:

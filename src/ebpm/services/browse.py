@@ -14,7 +14,7 @@ from ebpm.commitments import listing
 from ebpm.commitments.reposts import CellKey
 from ebpm.errors import NotFoundError as NotFoundError  # re-exported for the commands that catch it here
 from ebpm.model import Cell, GoalStatement, Heading, Indicator, Measure
-from ebpm.progress.actions import ActionRef, action_index
+from ebpm.progress.actions import ActionRef, action_index, action_json
 from ebpm.services.knowledge import Knowledge
 from ebpm.sources.normalize import compact
 
@@ -266,21 +266,7 @@ def list_actions(
             continue
         if due_by is not None and (a.due is None or a.due > due_by):
             continue
-        out.append(
-            {
-                "id": a.id,
-                "measure_id": a.measure_id,
-                "section": a.section,
-                "text": a.text,
-                "ministries": list(a.owners),
-                "inherited": a.inherited,
-                "due": a.due.isoformat() if a.due else None,
-                "due_category": a.due_category,
-                "reposted": a.reposted,
-                "line_start": a.line_start,
-                "line_end": a.line_end,
-            }
-        )
+        out.append(action_json(a))
     return out
 
 

@@ -31,8 +31,9 @@ from ebpm.errors import (
     NotAllowedError,
     StaleVersionError,
 )
+from ebpm.progress.actions import action_json
 from ebpm.progress.reports import MAX_NOTE, STATUS_LABELS, STATUSES
-from ebpm.progress.service import ProgressService, action_json
+from ebpm.progress.service import ProgressService
 from ebpm.progress.sheet import SheetImportError, import_sheet
 from ebpm.sources.tabular import ReadError
 from ebpm.web.auth import SESSION_COOKIE, check_writer, client_ip, identify
