@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ebpm.search.analysis import fold
+from ebpm.search.analysis import analyse, fold
 from ebpm.search.feedback import FEEDBACK_WEIGHT, Feedback
 from ebpm.search.index import MAX_QUERY, QueryError, SearchIndex
+from ebpm.services.ingest import ingest
 from tests.conftest import Invoke
 
 LABELS = Path(__file__).parent / "data" / "labels"
@@ -24,7 +25,21 @@ def kb(ingested_kb: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def index(kb: Path) -> SearchIndex:
+    """The default index: no data written for the 2023 text."""
     return SearchIndex(kb)
+
+
+@pytest.fixture(scope="module")
+def extras_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("extras") / "kb.sqlite"
+    ingest(None, path, search_extras=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def extras(extras_kb: Path) -> SearchIndex:
+    """The index with the optional extras written for the 2023 text (phrasings, thesaurus)."""
+    return SearchIndex(extras_kb)
 
 
 def ids(index: SearchIndex, query: str, **filters: object) -> list[str]:
@@ -61,17 +76,53 @@ def test_abbreviations_expand_both_ways(index: SearchIndex) -> None:
     assert ("ura", 1.0) not in index._expand(fold("リサーチ・アドミニストレーターの育成"))
 
 
-def test_synonyms_reach_words_not_in_the_query(index: SearchIndex) -> None:
-    hits = index.search("ベンチャー支援", limit=10).hits
-    assert any("スタートアップ" in h.snippet for h in hits)
+def test_synonym_groups_reach_words_not_in_the_query(kb: Path, index: SearchIndex) -> None:
+    """年寄り and 老人 are not in the strategy; SudachiDict puts them in the group (13456) of
+    高齢者 and シニア, which are."""
+    held = {index.docs[n].id for n in index._meanings.postings["#13456"]}
+    assert len(held) == 3
+    assert all(
+        "高齢者" in fold(index.docs[n].text) or "シニア" in index.docs[n].text
+        for n in index._meanings.postings["#13456"]
+    )
+    without = SearchIndex(kb, meaning_weight=0.0)
+    for query in ("年寄り", "老人"):
+        assert set(ids(index, query)[:3]) <= held
+        assert not ids(without, query)
+    # the query's words are weighed through the same groups: 減らす is in 2 groups, one of them 削減's
+    typed, groups = analyse("ごみを減らす")
+    assert typed == ["ごみ", "減らす"] and groups["#23212"] == pytest.approx(0.5)
 
 
-def test_inflected_everyday_words_meet_the_thesaurus(index: SearchIndex) -> None:
+def test_a_word_in_many_groups_counts_for_none() -> None:
+    from ebpm.search import analysis
+
+    # AI: 5 groups (one of them artificial insemination); ごみ: 2, each given half
+    assert analyse("ごみ")[1] == {"#8536": 0.5, "#19207": 0.5}
+    assert len(analyse("AI")[1]) == 5
+    limit = analysis.MAX_GROUPS
+    try:
+        analysis.MAX_GROUPS = 4
+        assert analyse("AI")[1] == {}
+    finally:
+        analysis.MAX_GROUPS = limit
+    # one pass in split mode C gives both: the mode-A words and the compound's groups
+    assert analyse("人工知能")[0] == ["人工", "知能"] and "#10717" in analyse("人工知能")[1]
+
+
+def test_the_default_index_uses_no_data_written_for_2023(index: SearchIndex, extras: SearchIndex) -> None:
+    assert index.extras == frozenset() and not index._phrasings and not index._synonyms
+    assert extras.extras == {"phrasings", "thesaurus"} and extras._phrasings and extras._synonyms
+    # the extras can be left out of a knowledge base built with them
+    assert not SearchIndex(Path(extras._engine.url.database or ""), extras=frozenset())._phrasings
+
+
+def test_inflected_everyday_words_meet_the_thesaurus(extras: SearchIndex) -> None:
     # 減らしたい is the verb 減らす, which the thesaurus pairs with the strategy's 削減/軽減
-    expanded = {text for text, _ in index._expand(fold("負担を減らしたい"))}
+    expanded = {text for text, _ in extras._expand(fold("負担を減らしたい"))}
     assert expanded & {"削減", "軽減", "低減"}
     # a one-character entry (海) is a word of the query, not a piece of another word (海外)
-    assert not {"海洋", "海底"} & {text for text, _ in index._expand(fold("海外の研究者"))}
+    assert not {"海洋", "海底"} & {text for text, _ in extras._expand(fold("海外の研究者"))}
 
 
 def test_feedback_reaches_items_that_share_no_typed_word(
@@ -175,13 +226,13 @@ def test_cli_search_bad_input(invoke: Invoke, kb: Path, args: list[str], message
 
 
 def test_recall_on_the_labelled_queries(index: SearchIndex) -> None:
-    """Floor under the figure benchmarks/search.py reports for the tuning set."""
+    """Floor under the figure benchmarks/search.py reports for the tuning set (default engine)."""
     queries = json.loads((LABELS / "search_queries.json").read_text(encoding="utf-8"))["queries"]
     recalls = []
     for q in queries:
         hits = set(ids(index, q["query"], limit=10))
         recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
-    assert statistics.mean(recalls) >= 0.85
+    assert statistics.mean(recalls) >= 0.82
 
 
 def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> None:
@@ -191,12 +242,14 @@ def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> N
     assert len(sets) >= 7
     recalls = []
     for path in sets:
-        for q in json.loads(path.read_text(encoding="utf-8"))["queries"]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert data["exposure"], path.name  # what the set has been exposed to, printed by the benchmark
+        for q in data["queries"]:
             assert set(q["relevant"]) <= known, (path.name, q["query"])
             hits = set(ids(index, q["query"], limit=10))
             recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
-    # a floor under the pooled figure benchmarks/search.py reports (0.904 over 200 queries)
-    assert statistics.mean(recalls) >= 0.88
+    # a floor under the pooled figure benchmarks/search.py reports for the default engine
+    assert statistics.mean(recalls) >= 0.85
 
 
 def test_long_texts_are_tokenized_in_pieces() -> None:
@@ -235,7 +288,8 @@ def test_everyday_words_find_administrative_language(index: SearchIndex) -> None
     hits = index.search("お年寄り", limit=10).hits
     assert hits
     assert all("お年寄り" not in h.snippet for h in hits)
-    assert any("高齢" in fold(h.snippet) for h in hits)  # the raw text writes ⾼ (a Kangxi radical)
+    # the raw text writes ⾼ (a Kangxi radical)
+    assert any("高齢" in fold(index.docs[n].text) for n in (d.doc for d in index.docs if d.id == hits[0].id))
 
 
 def test_an_indicators_footnotes_come_with_it(index: SearchIndex) -> None:
@@ -272,22 +326,23 @@ def test_paraphrases_apply_only_to_the_text_they_were_written_for(monkeypatch: p
 
 
 def test_plain_phrasings_written_for_a_row_find_it(
-    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    extras: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 和製LLM is not in the strategy; the phrasings written for the action building a Japanese
     # large language model say it, so that action comes first
-    assert ids(index, "和製LLM")[0] == "2.4.1.m1.a22"
+    assert ids(extras, "和製LLM")[0] == "2.4.1.m1.a22"
     monkeypatch.setattr("ebpm.search.index.PARAPHRASE_WEIGHT", 0.0)
-    assert ids(index, "和製LLM")[0] != "2.4.1.m1.a22"
+    assert ids(extras, "和製LLM")[0] != "2.4.1.m1.a22"
 
 
-def test_a_hit_found_through_a_phrasing_says_so(index: SearchIndex) -> None:
-    top = index.search("和製LLM", limit=1).hits[0]
+def test_a_hit_found_through_a_phrasing_says_so(extras: SearchIndex) -> None:
+    top = extras.search("和製LLM", limit=1).hits[0]
     assert top.id == "2.4.1.m1.a22" and top.via  # its text says neither 和製 nor LLM
-    assert all(not h.via for h in index.search("量子コンピュータ", limit=10).hits)  # the text says it
+    assert all(not h.via for h in extras.search("量子コンピュータ", limit=10).hits)  # the text says it
 
 
-def test_search_json_shows_the_phrasing_that_matched(invoke: Invoke, kb: Path) -> None:
+def test_search_json_shows_the_phrasing_that_matched(invoke: Invoke, extras_kb: Path) -> None:
+    kb = extras_kb
     hits = json.loads(invoke("search", "和製LLM", "--json", "--limit", "5", "--db", str(kb)).stdout)["hits"]
     assert hits[0]["id"] == "2.4.1.m1.a22" and hits[0]["via"]
     # a hit whose own text says what was typed carries no phrasing

@@ -43,7 +43,10 @@ def test_project_list(client: TestClient) -> None:
     body = client.get("/api/budget/projects", params={"limit": 500}).json()
     assert body["total"] == 96
     unmatched = [p for p in body["items"] if p["unmatched"]]
-    assert all(p["project_id"].startswith("SAMPLE-N-") for p in unmatched)
+    # the flag, calibrated on real programs' sheets, catches most of the sample's negatives and
+    # few of its positives (benchmarks/mapping.py)
+    flagged_negatives = sum(p["project_id"].startswith("SAMPLE-N-") for p in unmatched)
+    assert flagged_negatives >= 0.7 * 26 and len(unmatched) - flagged_negatives <= 3
     assert body["items"][0]["top_items"] and body["items"][0]["budgets"][0]["fiscal_year"] == 2022
     flagged = client.get("/api/budget/projects", params={"unmatched": "true", "limit": 500}).json()
     assert flagged["total"] == len(unmatched)

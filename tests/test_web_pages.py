@@ -188,7 +188,10 @@ def test_a_reingest_is_served_at_once(tmp_path: Path, source: SourceText) -> Non
     assert "改訂版" in after.text and after.headers["etag"] != before.headers["etag"]
 
 
-def test_search_page_says_when_a_hit_matched_a_phrasing_not_the_text(client: TestClient) -> None:
+def test_search_page_says_when_a_hit_matched_a_phrasing_not_the_text(tmp_path: Path) -> None:
+    kb = tmp_path / "extras.sqlite"
+    ingest(None, kb, search_extras=True)  # the phrasings are an extra for the 2023 text
+    client = client_for(kb)
     html = client.get("/search?q=和製LLM").text
     assert "言い換えで一致" in html
     data = client.get("/search.json?q=和製LLM").json()

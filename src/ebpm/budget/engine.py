@@ -1,51 +1,58 @@
 """The mapping engine: which strategy items a budget project serves, and why.
 
-Strategy items are documents of three kinds: measure rows (the commitment, status and actions
-under their heading), subsections (title, goals and the commitments of their rows) and the
-section 4 fields (AI, quantum, …). A project is its name (counted twice), purpose and summary.
-Two signals are combined, as measured on the labelled sample (benchmarks/mapping.py):
+Strategy items are documents of three kinds: measure rows, subsections (title, goals and the
+whole text of their rows) and the section 4 fields (AI, quantum, …). A row is read as separate
+fields: the headings above it and its subsection's goals, its commitment, its status and its
+actions; the projects reviewers confirmed for a row are examples of what it funds
+(``MappingEngine``). A project is its whole text:
+name (counted twice), purpose, summary and current issues (現状・課題).
 
-- words: SudachiPy words in normalized form (the search analyzer), the project's words expanded
-  through the STI thesaurus (``concepts``), the search synonyms and the glossary (abbreviation ↔
-  name) at a lower weight, every item scored by BM25;
-- characters: TF-IDF over character 2- and 3-grams (scikit-learn), cosine similarity, which
-  still sees 暗号 inside 暗号鍵 where the two sides split words differently.
+Three signals, each the project's BM25 score against an item (the one BM25 of ebpm,
+``search.bm25``) divided by the most the project's own terms could score, so that each lies
+in 0..1 and means the same for every project:
 
-Each signal is scaled by its best item for the project, then mixed: WORD_SHARE of words,
-the rest characters.
+- words: SudachiPy words in normalized form (the search analyzer), without the boilerplate
+  every review sheet and every row shares (``STOP``), each field with its own weight;
+- meanings: SudachiDict's synonym groups of the words (``search.analysis.analyse``): 削減 meets
+  減らす, 高齢者 meets 年寄り, with no list to keep per edition;
+- characters: character bigrams, which still see 暗号 inside 暗号鍵 where the two sides split
+  words differently.
 
-Unmatched: each signal's best row score is absolute and comparable across projects (the BM25
-score divided by the most the project's own words could score; the cosine). Each is divided by
-its typical value for a project that does serve a row (the median on the labelled sample), and
-the project's confidence is the larger: a strong match on either signal is evidence. It is
-discounted when the project uses none of the words that mark research and innovation work
-(``STI_MARKERS``): half with none, three quarters with one, in full with two or more. Below
-``UNMATCHED_BELOW`` the project is flagged unmatched, its best candidates still listed. The
-threshold is calibrated on the labelled sample's negatives (benchmarks/mapping.py reports it
-with cross-validation).
+A row's score is the weighted sum of its signals plus a share of its subsection's: a project
+first meets the subsection whose goals it serves, then the row. The weights were chosen on the
+development half of the realistic mapping set (benchmarks/mapping.py).
+
+Unmatched: the best row's signals go through a logistic model fitted on labelled projects
+(``calibration.json``, written by ``benchmarks/mapping.py --calibrate``) into the probability
+that the project serves a row; below the threshold chosen there by cross-validation the project
+is flagged unmatched, its best candidates still listed.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from ebpm.budget.concepts import CONCEPTS, STI_MARKERS
 from ebpm.model import Document
-from ebpm.search.analysis import fold, words
-from ebpm.search.synonyms import GROUPS
+from ebpm.search.analysis import analyse, bare, fold
+from ebpm.search.bm25 import Field
 
-K1, B = 1.2, 0.75
 NAME_WEIGHT = 2.0
-EXPANSION_WEIGHT = 0.4
-WORD_SHARE = 0.35  # of the ranking score; characters give the rest
-TYPICAL_WORDS, TYPICAL_CHARS = 0.31, 0.19  # medians of matched projects on the labelled sample
-UNMATCHED_BELOW = 0.49  # calibrated on the labelled sample (benchmarks/mapping.py)
+# each field of a row against the row's commitment
+FIELD_WEIGHTS = {"heading": 1.0, "commitment": 1.0, "status": 0.5, "actions": 1.0}
+SIGNAL_WEIGHTS = {"words": 1.0, "meanings": 0.25, "chars": 0.5}
+SUBSECTION_SHARE = 0.0  # of the row's subsection's score, added to the row's
+LIKENESS_FROM = 0.4  # the likeness (a share of what the project could score) from which an example counts
+CONFIRMED_SHARE = 0.5  # of the best likeness to a project confirmed for the row, added to the row's
 TOP_MEASURES, TOP_SUBSECTIONS, TOP_FIELDS = 5, 3, 2
 FIELDS_SECTION = "2.4"
 _SENTENCE = re.compile(r"(?<=[。！？])|\n")
@@ -58,11 +65,23 @@ _STOP_WORDS = """
 平成 また 目的 概要 本 当 同 各 他 その他 ため 上 中 下
 """
 STOP = frozenset(_STOP_WORDS.split())
+ROW_FIELDS = tuple(FIELD_WEIGHTS)
 
 
 def terms(text: str) -> list[str]:
     """The words that can show what a text is about: no single characters, no boilerplate."""
-    return [w for w in words(text) if len(w) >= 2 and w not in STOP]
+    return [w for w in analyse(text, groups=False)[0] if len(w) >= 2 and w not in STOP]
+
+
+def meanings(text: str) -> dict[str, float]:
+    """The synonym groups of ``text``'s words (see ``search.analysis.analyse``)."""
+    return analyse(text)[1]
+
+
+def char_grams(text: str) -> Counter[str]:
+    """Character bigrams of the folded text without spaces or punctuation."""
+    t = bare(fold(text))
+    return Counter(t[i : i + 2] for i in range(len(t) - 1))
 
 
 @dataclass(slots=True)
@@ -74,6 +93,7 @@ class Item:
     text: str
     line_start: int
     line_end: int
+    fields: dict[str, str] = field(default_factory=dict)  # a row's fields (ROW_FIELDS)
     sentences: list[str] = field(default_factory=list)
     sentence_words: list[set[str]] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
@@ -88,10 +108,11 @@ class Project:
     purpose: str = ""
     summary: str = ""
     ministry: str = ""
+    background: str = ""  # 現状・課題
 
     @property
     def text(self) -> str:
-        return "\n".join(t for t in (self.name, self.purpose, self.summary) if t)
+        return "\n".join(t for t in (self.name, self.purpose, self.summary, self.background) if t)
 
 
 @dataclass(slots=True)
@@ -108,132 +129,202 @@ class Match:
 class ProjectMatches:
     project_id: str
     unmatched: bool
-    best_score: float  # the best row's absolute score: the signals' best values, mixed
-    confidence: float  # the stronger signal against its typical value, discounted without signs of STI work
-    markers: list[str]  # the STI marker words the project uses
+    best_score: float  # the best row's score
+    confidence: float  # the probability that the project serves a row (calibrated)
+    signals: dict[str, float]  # the best row's signals, as the calibration reads them
     items: list[Match]
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) >= 4]
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A project as the signals read it: weighted words, synonym groups and character bigrams."""
+
+    words: dict[str, float]
+    meanings: dict[str, float]
+    chars: dict[str, float]
 
 
-class _Bm25:
-    """BM25 weights of one kind of item as a (terms × items) matrix."""
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """A logistic model of P(serves a row | the best row's signals), and the flag's threshold."""
 
-    def __init__(self, items: list[Item], vocabulary: dict[str, int]) -> None:
-        counts = [Counter(terms(i.text)) for i in items]
-        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
-        avg = float(lengths.mean()) if len(items) else 1.0
-        df: Counter[str] = Counter(term for c in counts for term in c)
-        for term in df:
-            vocabulary.setdefault(term, len(vocabulary))
-        self.vocabulary = vocabulary
-        self.idf = {t: math.log(1 + (len(items) - n + 0.5) / (n + 0.5)) for t, n in df.items()}
-        self.matrix: dict[str, np.ndarray] = {}
-        norm = K1 * (1 - B + B * lengths / avg)
-        for term in df:
-            tf = np.array([c.get(term, 0) for c in counts], dtype=np.float64)
-            self.matrix[term] = self.idf[term] * tf * (K1 + 1) / (tf + norm)
+    features: tuple[str, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def probability(self, signals: Mapping[str, float]) -> float:
+        z = self.intercept + sum(
+            c * signals[f] for f, c in zip(self.features, self.coefficients, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@cache
+def bundled_calibration() -> Calibration:
+    raw = json.loads(resources.files("ebpm.budget").joinpath("calibration.json").read_text("utf-8"))
+    return Calibration(tuple(raw["features"]), tuple(raw["coefficients"]), raw["intercept"], raw["threshold"])
+
+
+class _Dense:
+    """One field's BM25 weights as a (terms × items) matrix, for scoring many projects fast."""
+
+    def __init__(self, bags: Sequence[Mapping[str, float]]) -> None:
+        postings = ((term, n, float(tf)) for n, bag in enumerate(bags) for term, tf in bag.items())
+        self.field = Field(postings, {n: float(sum(bag.values())) for n, bag in enumerate(bags)}, len(bags))
+        self.vocabulary, self.matrix = self.field.dense(len(bags))
+
+    def scores(self, query: Mapping[str, float], size: int) -> np.ndarray:
+        rows = [(self.vocabulary[t], w) for t, w in query.items() if t in self.vocabulary]
+        if not rows:
+            return np.zeros(size)
+        ids, weights = zip(*rows, strict=True)
+        return np.asarray(weights) @ self.matrix[list(ids)]
+
+    def ceiling(self, query: Mapping[str, float]) -> float:
+        """The most ``query`` can score: every term present, saturated."""
+        return self.field.ceiling(query) or 1.0
+
+
+class _Index:
+    """The signals of one kind of item."""
+
+    def __init__(self, items: list[Item]) -> None:
         self.size = len(items)
+        if items and items[0].fields:
+            self.fields = {
+                name: _Dense([Counter(terms(i.fields.get(name, ""))) for i in items]) for name in ROW_FIELDS
+            }
+        else:
+            self.fields = {"text": _Dense([Counter(terms(i.text)) for i in items])}
+        self.meanings = _Dense([meanings(i.text) for i in items])
+        self.chars = _Dense([char_grams(i.text) for i in items])
 
-    def scores(self, query: dict[str, float]) -> np.ndarray:
-        out = np.zeros(self.size)
-        for term, weight in query.items():
-            row = self.matrix.get(term)
-            if row is not None:
-                out += weight * row
-        return out
+    def signals(self, q: Query) -> dict[str, np.ndarray]:
+        """Each signal against every item, as a share of what the project could score."""
+        word = np.zeros(self.size)
+        total = 0.0
+        for name, dense in self.fields.items():
+            weight = FIELD_WEIGHTS.get(name, 1.0)
+            word += weight * dense.scores(q.words, self.size)
+            total += weight * dense.ceiling(q.words)
+        return {
+            "words": word / (total or 1.0),
+            "meanings": self.meanings.scores(q.meanings, self.size) / self.meanings.ceiling(q.meanings),
+            "chars": self.chars.scores(q.chars, self.size) / self.chars.ceiling(q.chars),
+        }
 
-    def ceiling(self, query: dict[str, float]) -> float:
-        """The most ``query`` can score: every word present, saturated."""
-        return sum(w * self.idf.get(t, 0.0) * (K1 + 1) for t, w in query.items()) or 1.0
+
+def combined(signals: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The signals' weighted mean."""
+    total = sum(SIGNAL_WEIGHTS[k] for k in signals) or 1.0
+    return np.asarray(np.sum([SIGNAL_WEIGHTS[k] * v for k, v in signals.items()], axis=0)) / total
 
 
 class MappingEngine:
-    def __init__(self, doc: Document, threshold: float = UNMATCHED_BELOW) -> None:
-        self.threshold = threshold
+    """``confirmed``: row id → texts of the projects reviewers confirmed for it.
+
+    A confirmed project is an example of what its row funds: a new project that reads like it
+    (BM25 over the confirmed projects, whose IDF is that of review-sheet language, so that the
+    words every sheet uses count for little) lifts the row by ``CONFIRMED_SHARE`` of the likeness.
+    """
+
+    def __init__(
+        self,
+        doc: Document,
+        confirmed: Mapping[str, Sequence[str]] | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.calibration = calibration or bundled_calibration()
         self.items = build_items(doc)
         self.by_kind: dict[str, list[Item]] = {}
         for item in self.items:
             self.by_kind.setdefault(item.kind, []).append(item)
-        vocabulary: dict[str, int] = {}
-        self.indexes = {kind: _Bm25(items, vocabulary) for kind, items in self.by_kind.items()}
+        self.indexes = {kind: _Index(items) for kind, items in self.by_kind.items()}
         self.position = {kind: {i.id: n for n, i in enumerate(items)} for kind, items in self.by_kind.items()}
-        # imported here: scikit-learn takes seconds to import, and every other command would wait
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.chars = TfidfVectorizer(
-            analyzer="char", ngram_range=(2, 3), sublinear_tf=True, preprocessor=_flat
-        )
-        self.chars.fit([i.text for i in self.items])
-        self.char_items = {
-            kind: self.chars.transform([i.text for i in items]) for kind, items in self.by_kind.items()
+        rows = self.position.get("measure", {})
+        examples = [
+            (rows[row], text) for row, texts in (confirmed or {}).items() if row in rows for text in texts
+        ]
+        self._example_rows = [n for n, _ in examples]
+        self._examples = _Dense([Counter(terms(text)) for _, text in examples]) if examples else None
+        self._vocabulary = {
+            t for index in self.indexes.values() for d in index.fields.values() for t in d.vocabulary
         }
-        groups = [tuple(fold(x) for x in g) for g in (*CONCEPTS, *GROUPS)]
-        for e in doc.glossary:
-            names = [fold(x) for x in (e.abbreviation, e.name_ja, e.name_en or "") if x]
-            groups.append(tuple(n for n in names if len(n) >= 2))
-        self.groups = [g for g in groups if len(g) > 1]
-        self._group_words = [[terms(x) for x in g] for g in self.groups]
-        self._markers = [fold(m) for m in STI_MARKERS]
+        self._meanings = {t for index in self.indexes.values() for t in index.meanings.vocabulary}
+        # each row's subsection or field, as a position among the items of that kind
+        self._parent: list[tuple[str, int] | None] = []
+        for m in self.by_kind.get("measure", []):
+            kind = "field" if (m.parent or "").startswith(FIELDS_SECTION + ".") else "subsection"
+            n = self.position.get(kind, {}).get(m.parent or "")
+            self._parent.append(None if n is None else (kind, n))
 
-    def query(self, project: Project) -> dict[str, float]:
-        """The project's words with their weights, expansions included."""
+    @staticmethod
+    def query(project: Project) -> Query:
         weights: dict[str, float] = {}
-        for text, factor in ((project.name, NAME_WEIGHT), (project.purpose, 1.0), (project.summary, 1.0)):
+        parts = ((project.name, NAME_WEIGHT), (project.purpose, 1.0), (project.summary, 1.0))
+        for text, factor in (*parts, (project.background, 1.0)):
             for term, n in Counter(terms(text)).items():
                 weights[term] = weights.get(term, 0.0) + factor * (1 + math.log(n))
-        folded = fold(project.text)
-        for group, group_words in zip(self.groups, self._group_words, strict=True):
-            if not any(member in folded for member in group):
-                continue
-            for member_words in group_words:
-                for term in member_words:
-                    weights.setdefault(term, EXPANSION_WEIGHT)
-        return weights
+        grams = char_grams(project.text)
+        return Query(
+            weights,
+            meanings(project.text),
+            {g: 1 + math.log(n) for g, n in grams.items()},
+        )
 
-    def char_scores(self, projects: list[Project]) -> dict[str, np.ndarray]:
-        """Cosine similarity of character n-grams: (projects × items) per kind, in one pass."""
-        vectors = self.chars.transform([p.text for p in projects])
-        return {kind: (vectors @ matrix.T).toarray() for kind, matrix in self.char_items.items()}
-
-    def match(self, project: Project, chars: dict[str, np.ndarray] | None = None) -> ProjectMatches:
-        """Ranked items of each kind; ``chars`` is this project's row of ``char_scores``."""
-        q = self.query(project)
-        if chars is None:
-            chars = {kind: rows[0] for kind, rows in self.char_scores([project]).items()}
-        picked: list[Match] = []
-        best_words = best_chars = 0.0
-        for kind, top in (("measure", TOP_MEASURES), ("subsection", TOP_SUBSECTIONS), ("field", TOP_FIELDS)):
-            index = self.indexes.get(kind)
-            if index is None:
-                continue
-            word = index.scores(q) / index.ceiling(q)
-            char = chars[kind]
-            if kind == "measure":
-                best_words, best_chars = float(word.max(initial=0.0)), float(char.max(initial=0.0))
-            scores = WORD_SHARE * word / (word.max(initial=0.0) or 1.0) + (1 - WORD_SHARE) * char / (
-                char.max(initial=0.0) or 1.0
+    def scored(self, q: Query) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(score of every item by kind, the rows' signals) for a project read as ``q``."""
+        by_kind = {kind: index.signals(q) for kind, index in self.indexes.items()}
+        scores = {kind: combined(signals) for kind, signals in by_kind.items()}
+        if "measure" in scores:
+            lift = np.array(
+                [0.0 if p is None else scores[p[0]][p[1]] for p in self._parent], dtype=np.float64
             )
-            for n in np.argsort(-scores, kind="stable")[:top]:
-                if scores[n] <= 0:
+            scores["measure"] = (scores["measure"] + SUBSECTION_SHARE * lift) / (1 + SUBSECTION_SHARE)
+            if self._examples is not None:
+                likeness = self._examples.scores(q.words, len(self._example_rows)) / self._examples.ceiling(
+                    q.words
+                )
+                # what every sheet shares (the review-sheet manner) lifts no row: only a close likeness
+                # (the same program's next sheet, a sister program) counts
+                above = np.where(likeness >= LIKENESS_FROM, likeness, 0.0)
+                best = np.zeros(len(scores["measure"]))
+                np.maximum.at(best, self._example_rows, above)
+                scores["measure"] = scores["measure"] + CONFIRMED_SHARE * best
+        return scores, by_kind.get("measure", {})
+
+    def match(self, project: Project, q: Query | None = None) -> ProjectMatches:
+        q = q or self.query(project)
+        scores, rows = self.scored(q)
+        picked: list[Match] = []
+        for kind, top in (("measure", TOP_MEASURES), ("subsection", TOP_SUBSECTIONS), ("field", TOP_FIELDS)):
+            if kind not in scores:
+                continue
+            for n in np.argsort(-scores[kind], kind="stable")[:top]:
+                if scores[kind][n] <= 0:
                     break
                 item = self.by_kind[kind][n]
                 picked.append(
-                    Match(item.id, kind, round(float(scores[n]), 4), item.line_start, item.line_end, {})
+                    Match(item.id, kind, round(float(scores[kind][n]), 4), item.line_start, item.line_end, {})
                 )
-        best = WORD_SHARE * best_words + (1 - WORD_SHARE) * best_chars
-        folded = fold(project.text)
-        markers = [m for m, f in zip(STI_MARKERS, self._markers, strict=True) if f in folded]
-        strength = max(best_words / TYPICAL_WORDS, best_chars / TYPICAL_CHARS)
-        confidence = strength * (0.5 + 0.25 * min(len(markers), 2))
+        best = int(np.argmax(scores["measure"])) if "measure" in scores and len(scores["measure"]) else None
+        signals = {"best": float(scores["measure"][best]) if best is not None else 0.0}
+        for name, values in rows.items():
+            signals[name] = float(values[best]) if best is not None else 0.0
+        ranked = np.sort(scores["measure"])[::-1] if "measure" in scores else np.zeros(0)
+        signals["margin"] = float(ranked[0] - ranked[1]) if len(ranked) > 1 else 0.0
+        # how much of the project's vocabulary the strategy uses at all: an administrative project
+        # (庁舎, 年金, 旅券) speaks of things the strategy never mentions
+        signals["coverage"] = _share(q.words, self._vocabulary)
+        signals["meaning_coverage"] = _share(q.meanings, self._meanings)
+        probability = self.calibration.probability(signals)
         return ProjectMatches(
             project.project_id,
-            confidence < self.threshold,
-            round(best, 4),
-            round(confidence, 4),
-            markers,
+            probability < self.calibration.threshold,
+            round(signals["best"], 4),
+            round(probability, 4),
+            {k: round(v, 4) for k, v in signals.items()},
             picked,
         )
 
@@ -241,11 +332,11 @@ class MappingEngine:
         self,
         project: Project,
         match: Match,
-        q: dict[str, float] | None = None,
         own_sentences: list[tuple[str, set[str]]] | None = None,
+        q: Query | None = None,
     ) -> dict[str, Any]:
         """Shared key terms (by weight) and the best-matching sentence on each side."""
-        q = q or self.query(project)
+        words = (q or self.query(project)).words
         if own_sentences is None:
             own_sentences = self.sentences(project)
         item = self.by_kind[match.kind][self.position[match.kind][match.item_id]]
@@ -256,71 +347,86 @@ class MappingEngine:
                 for term in sentence_words:
                     item.sentence_index.setdefault(term, []).append(n)
         index = self.indexes[match.kind]
-        item_words = item.words
-        shared = sorted((t for t in q if t in item_words), key=lambda t: -q[t] * index.idf.get(t, 0.0))[:8]
+        first = next(iter(index.fields.values())).field
+
+        def idf(term: str) -> float:
+            return first.idf(term)
+
+        shared = sorted((t for t in words if t in item.words), key=lambda t: -words[t] * idf(t))[:8]
         # the item's sentence that shares the most weight with the whole project, then the
         # project's sentence that shares the most with it: linear, not every pair
         project_words = set().union(*(own for _, own in own_sentences))
-        idf = index.idf
-
-        def weight(a: set[str], b: set[str]) -> float:
-            return sum(idf.get(t, 0.0) for t in a & b)
-
-        # only sentences holding a shared word can win; the index finds them without scanning
         sentence_weights: dict[int, float] = defaultdict(float)
         for term in project_words & item.words:
             for n in item.sentence_index.get(term, []):
-                sentence_weights[n] += idf.get(term, 0.0)
+                sentence_weights[n] += idf(term)
         top = max(sentence_weights, key=lambda n: (sentence_weights[n], -n), default=None)
         item_best = (item.sentences[top], item.sentence_words[top]) if top is not None else ("", set())
-        own_best = max(own_sentences, key=lambda sw: weight(sw[1], item_best[1]), default=("", set()))
-        best = (0.0, own_best[0], item_best[0])
-        return {"shared_terms": shared, "project_sentence": best[1], "item_sentence": best[2]}
+        own_best = max(
+            own_sentences, key=lambda sw: sum(idf(t) for t in sw[1] & item_best[1]), default=("", set())
+        )
+        return {"shared_terms": shared, "project_sentence": own_best[0], "item_sentence": item_best[0]}
 
     @staticmethod
     def sentences(project: Project) -> list[tuple[str, set[str]]]:
         return [(s, set(terms(s))) for s in _sentences(project.text) or [project.text]]
 
-    def match_explained(self, project: Project, chars: dict[str, np.ndarray] | None = None) -> ProjectMatches:
-        result = self.match(project, chars)
+    def match_explained(self, project: Project) -> ProjectMatches:
         q = self.query(project)
+        result = self.match(project, q)
         own = self.sentences(project)
         for m in result.items:
-            m.explanation = self.explain(project, m, q, own)
+            m.explanation = self.explain(project, m, own, q)
         return result
 
 
-def _flat(text: str) -> str:
-    """The text as the character signal sees it: folded, without spaces."""
-    return "".join(fold(text).split())
+def _share(weights: Mapping[str, float], known: set[str]) -> float:
+    """The share of ``weights``' total that falls on terms in ``known``."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in known) / total if total else 0.0
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) >= 4]
 
 
 def build_items(doc: Document) -> list[Item]:
-    """Measure rows, chapter 2 subsections (outside section 4) and the section 4 fields; a heading's
-    text is its title, its goals and the whole text of its rows."""
+    """Measure rows (with their fields), chapter 2 subsections (outside section 4) and the
+    section 4 fields; a heading's text is its title, its goals and the whole text of its rows."""
     titles = {h.id: h.title for h in doc.headings}
+    goals: dict[str, list[str]] = {}
+    for g in doc.goals:
+        goals.setdefault(".".join(g.section.split(".")[:3]), []).append(g.text)
     items: list[Item] = []
     by_parent: dict[str, list[str]] = {}
     for m in doc.measures:
         parent = ".".join(m.section.split(".")[:3])
-        cells = [m.commitment, *m.status, *m.actions]
-        text = "\n".join([titles.get(m.section, ""), *(c.text for c in cells)])
+        above = [
+            titles.get(".".join(m.section.split(".")[:k]), "") for k in range(2, m.section.count(".") + 2)
+        ]
+        fields = {
+            "heading": "\n".join([*dict.fromkeys(t for t in above if t), *goals.get(parent, [])]),
+            "commitment": m.commitment.text,
+            "status": "\n".join(s.text for s in m.status),
+            "actions": "\n".join(a.text for a in m.actions),
+        }
+        own = "\n".join(
+            [titles.get(m.section, ""), fields["commitment"], fields["status"], fields["actions"]]
+        )
         items.append(
             Item(
                 m.id,
                 "measure",
                 titles.get(m.section, ""),
                 m.section,
-                text,
+                own,
                 m.line_start,
                 m.line_end,
+                fields,
                 parent=parent,
             )
         )
-        by_parent.setdefault(parent, []).append(text)
-    goals: dict[str, list[str]] = {}
-    for g in doc.goals:
-        goals.setdefault(".".join(g.section.split(".")[:3]), []).append(g.text)
+        by_parent.setdefault(parent, []).append(own)
     for h in doc.headings:
         if h.level != "subsection" or not h.id.startswith("2.") or h.id not in by_parent:
             continue

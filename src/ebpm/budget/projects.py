@@ -32,6 +32,7 @@ FIELDS = (
     "bureau",
     "purpose",
     "summary",
+    "background",
     "budget",
     "executed",
 )
@@ -44,6 +45,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "bureau": ("部局", "部局庁", "担当部局庁", "bureau"),
     "purpose": ("事業の目的", "目的", "purpose"),
     "summary": ("事業概要", "概要", "summary"),
+    "background": ("現状・課題", "現状課題", "現状及び課題", "課題", "background"),
     "budget": ("当初予算額", "当初予算", "予算額", "budget"),
     "executed": ("執行額", "executed"),
 }
@@ -80,6 +82,7 @@ class ProjectYear:
     summary: str | None
     budget_yen: int | None
     executed_yen: int | None
+    background: str | None = None  # 現状・課題
 
 
 _key = header_key
@@ -142,7 +145,7 @@ def _check(cells: list[str], index: dict[str, int], units: dict[str, int], today
         row["fiscal_year"] = parse_fiscal_year(get("fiscal_year"), 1990, current_fiscal_year(today) + 1)
     except ValueError as exc:
         raise ValueError(f"fiscal_year: {exc}") from None
-    for name in ("name", "ministry", "bureau", "purpose", "summary"):
+    for name in ("name", "ministry", "bureau", "purpose", "summary", "background"):
         row[name] = get(name) or None
     for name, column in (("budget", "budget_yen"), ("executed", "executed_yen")):
         try:
@@ -152,11 +155,11 @@ def _check(cells: list[str], index: dict[str, int], units: dict[str, int], today
     return row
 
 
-CONTENT = ("name", "ministry", "bureau", "purpose", "summary", "budget_yen", "executed_yen")
+CONTENT = ("name", "ministry", "bureau", "purpose", "summary", "background", "budget_yen", "executed_yen")
 KEY = ("project_id", "fiscal_year")
 # the staging table's columns, in the order _check gives them; yen amounts pass 2**31
 STAGED = ("project_id TEXT", "fiscal_year INTEGER", "name TEXT", "ministry TEXT", "bureau TEXT",
-          "purpose TEXT", "summary TEXT", "budget_yen BIGINT", "executed_yen BIGINT",
+          "purpose TEXT", "summary TEXT", "background TEXT", "budget_yen BIGINT", "executed_yen BIGINT",
           "line INTEGER")  # fmt: skip
 
 

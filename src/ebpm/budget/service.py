@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, text
 
-from ebpm.budget import aggregation
+from ebpm.budget import aggregation, evaluation
 from ebpm.budget.engine import MappingEngine, Project
 from ebpm.budget.projects import ProjectYear
 from ebpm.errors import NotFoundError
@@ -47,8 +47,22 @@ class BudgetService:
     @property
     def engine(self) -> MappingEngine:
         if self._engine is None:  # built on first use: it analyses the whole strategy
-            self._engine = MappingEngine(self.doc)
+            self._engine = MappingEngine(self.doc, self.confirmed_texts())
         return self._engine
+
+    def confirmed_texts(self) -> dict[str, list[str]]:
+        """Row → the texts of the projects reviewers confirmed or added for it: what a ministry has
+        agreed a row funds helps the next projects worded the same way find it."""
+        latest = self.latest()
+        out: dict[str, list[str]] = defaultdict(list)
+        for project_id, decisions in self._decisions(None).items():
+            y = latest.get(project_id)
+            if y is None:
+                continue
+            for item_id, d in decisions.items():
+                if d["decision"] in ("confirm", "add") and item_id in self.items:
+                    out[item_id].append(self.project(y).text)
+        return dict(out)
 
     def years(self) -> list[ProjectYear]:
         with self.store.connect() as conn:
@@ -69,6 +83,7 @@ class BudgetService:
                 r.summary,
                 r.budget_yen,
                 r.executed_yen,
+                r.background,
             )
             for r in rows
         ]
@@ -82,7 +97,7 @@ class BudgetService:
 
     @staticmethod
     def project(y: ProjectYear) -> Project:
-        return Project(y.project_id, y.name, y.purpose or "", y.summary or "", y.ministry)
+        return Project(y.project_id, y.name, y.purpose or "", y.summary or "", y.ministry, y.background or "")
 
     def recompute(self, progress: Progress | None = None, pending_only: bool = False) -> int:
         """Match projects and store their matches (reviews stay); returns how many were matched.
@@ -98,12 +113,11 @@ class BudgetService:
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             projects = [self.project(y) for y in batch]
-            chars = self.engine.char_scores(projects)  # the character signal, for a batch at once
             stamp = now()
             match_rows: list[dict[str, Any]] = []
             flag_rows: list[dict[str, Any]] = []
             for row, (y, project) in enumerate(zip(batch, projects, strict=True)):
-                result = self.engine.match_explained(project, {kind: m[row] for kind, m in chars.items()})
+                result = self.engine.match_explained(project)
                 ranks: Counter[str] = Counter()
                 for m in result.items:
                     match_rows.append(
@@ -124,7 +138,7 @@ class BudgetService:
                         "unmatched": int(result.unmatched),
                         "best_score": result.best_score,
                         "confidence": result.confidence,
-                        "markers": json.dumps(result.markers, ensure_ascii=False),
+                        "markers": json.dumps(result.signals),
                         "computed_at": stamp,
                         "project_row_id": y.row_id,
                     }
@@ -214,6 +228,33 @@ class BudgetService:
         name = year.ministry
         return [abbr for abbr, full in ministries.items() if name == abbr or name in full.split()]
 
+    def evaluate(
+        self, folds: int = 5, progress: Progress | None = None
+    ) -> tuple[evaluation.Scores, evaluation.Scores] | None:
+        """The mapping against the reviews as labels: (with the confirmed texts of the other
+        folds' projects as a row field, without them); None when nothing is reviewed."""
+        decisions = {
+            pid: {item: d["decision"] for item, d in items.items()}
+            for pid, items in self._decisions(None).items()
+        }
+        labels = evaluation.labels_from_reviews(decisions, set(self.items))
+        if not labels:
+            return None
+        projects = [self.project(y) for pid, y in self.latest().items() if pid in labels]
+        steps = 2 * len(projects)
+        with_confirmed = evaluation.cross_fitted(
+            self.doc, projects, labels, folds, True, progress and (lambda n, _t: progress(n, steps))
+        )
+        plain = evaluation.cross_fitted(
+            self.doc,
+            projects,
+            labels,
+            folds,
+            False,
+            progress and (lambda n, _t: progress(len(projects) + n, steps)),
+        )
+        return evaluation.score(with_confirmed, labels), evaluation.score(plain, labels)
+
     def _decisions(self, project_id: str | None) -> dict[str, dict[str, dict[str, Any]]]:
         """Project → the latest decision on each of its items, in one query."""
         latest: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -277,7 +318,7 @@ class BudgetService:
                     "unmatched": bool(flag.unmatched) if flag else None,
                     "best_score": flag.best_score if flag else None,
                     "confidence": flag.confidence if flag else None,
-                    "markers": json.loads(flag.markers) if flag else [],
+                    "signals": _signals(flag.markers) if flag else {},
                     "items": items,
                 }
             )
@@ -330,6 +371,12 @@ class BudgetService:
         """Pairs of projects of different ministries that look alike (see ``aggregation``)."""
         projects = [self.project(y) for y in self.latest().values()]
         return aggregation.similar_pairs(projects, threshold, limit)
+
+
+def _signals(stored: str | None) -> dict[str, float]:
+    """The best row's signals, stored in the column that once held STI marker words (a list)."""
+    value = json.loads(stored or "{}")
+    return value if isinstance(value, dict) else {}
 
 
 def unmapped(store: Engine) -> list[str]:

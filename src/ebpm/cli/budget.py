@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -209,6 +210,51 @@ def summary_command(
     console.print(table)
     unmatched = ", ".join(f"FY{u['fiscal_year']} {u['budget_yen'] / 1e6:,.0f}" for u in data["unmatched"])
     console.print(f"not mapped to the strategy: {unmatched} 百万円", highlight=False)
+
+
+@budget.command("evaluate")
+def evaluate_command(
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Folds of the cross-fitting.")] = 5,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    store: MonitoringOption = None,
+) -> None:
+    """Score the mapping against the reviews: top-1, top-3 and the unmatched flag.
+
+    Confirmed or added rows are a project's labels; a project whose reviewed matches were all
+    rejected counts as serving no row. Each project is matched by an engine built from the other
+    projects' confirmations, never its own, with and without them as a row field."""
+    service = _service(db, store)
+    with Progress(
+        TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("evaluate", total=None)
+        result = service.evaluate(folds, lambda n, total: bar.update(task, completed=n, total=total))
+    if result is None:  # nothing to score against: an empty result, not an error
+        if as_json:
+            _json(None)
+        else:
+            console.print("no reviews yet: confirm, reject or add matches first (ebpm budget review …)")
+        return
+    with_confirmed, plain = result
+    if as_json:
+        _json({"with_confirmed_texts": asdict(with_confirmed), "without": asdict(plain), "folds": folds})
+        return
+    table = Table(
+        title=f"mapping against the reviews ({plain.positives} projects with rows, {plain.negatives} without)"
+    )
+    for column in ("engine", "top-1", "top-3", "negatives flagged", "positives flagged", "flag precision"):
+        table.add_column(column, justify="left" if column == "engine" else "right")
+    for name, s in (("with confirmed texts", with_confirmed), ("without", plain)):
+        table.add_row(
+            name,
+            f"{s.top1:.3f}",
+            f"{s.top3:.3f}",
+            f"{s.negatives_flagged:.3f}",
+            f"{s.positives_flagged:.3f}",
+            f"{s.flag_precision:.3f}",
+        )
+    console.print(table)
 
 
 @budget.command("similar")

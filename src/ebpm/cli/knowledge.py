@@ -63,6 +63,13 @@ def ingest_command(
         bool,
         typer.Option("--allow-partial", help="Let an incomplete document replace a complete knowledge base."),
     ] = False,
+    search_extras: Annotated[
+        bool,
+        typer.Option(
+            "--search-extras",
+            help="Also use the search data written for the 2023 text (row phrasings, thesaurus).",
+        ),
+    ] = False,
 ) -> None:
     """Parse the strategy into the policy graph and replace the knowledge base atomically."""
     target = knowledge_base.resolve_path(db)
@@ -79,7 +86,7 @@ def ingest_command(
             )
 
         try:
-            _, summary = ingest(path, target, step, allow_partial)
+            _, summary = ingest(path, target, step, allow_partial, search_extras)
         except (CorpusError, StructureError) as exc:
             raise fail(str(exc)) from None
         progress.update(task, completed=len(INGEST_STEPS))

@@ -1,10 +1,14 @@
-"""BM25 over one field of the search documents, with phrases scored by how much of them a document holds."""
+"""BM25 over one field of a set of documents, with phrases scored by how much of them a document holds.
+
+The one BM25 of ebpm: search (words, synonym groups, phrasings) and budget mapping use it."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+
+import numpy as np
 
 K1, B = 1.2, 0.75
 
@@ -15,8 +19,8 @@ Phrases = list[tuple[tuple[str, ...], float]]
 class Field:
     """The postings of one field (each word's count in each document that holds it), in memory."""
 
-    def __init__(self, postings: Iterable[tuple[str, int, int]], lengths: Mapping[int, int], n_docs: int):
-        by_term: dict[str, dict[int, int]] = defaultdict(dict)
+    def __init__(self, postings: Iterable[tuple[str, int, float]], lengths: Mapping[int, float], n_docs: int):
+        by_term: dict[str, dict[int, float]] = defaultdict(dict)
         for term, doc, tf in postings:
             by_term[term][doc] = tf
         self.postings = dict(by_term)
@@ -53,6 +57,25 @@ class Field:
                     if weight_of.get((w, doc), 0.0) < share:
                         weight_of[(w, doc)] = share
         for (term, doc), share in weight_of.items():
-            tf = self.postings[term][doc]
-            norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._lengths.get(doc, 0) / self._avg))
-            scores[doc] += weight * share * self.idf(term) * norm
+            scores[doc] += weight * share * self.weight(term, doc)
+
+    def weight(self, term: str, doc: int) -> float:
+        """BM25 of one term in one document that holds it: IDF × saturated, length-normalised tf."""
+        tf = self.postings[term][doc]
+        norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._lengths.get(doc, 0) / self._avg))
+        return self.idf(term) * norm
+
+    def dense(self, n_docs: int) -> tuple[dict[str, int], np.ndarray]:
+        """Every term's BM25 weights as a (terms × documents) matrix, and the terms' rows: for
+        scoring many queries against few documents (budget mapping) with matrix products."""
+        vocabulary = {term: n for n, term in enumerate(self.postings)}
+        matrix = np.zeros((len(vocabulary), n_docs))
+        for term, row in vocabulary.items():
+            for doc in self.postings[term]:
+                matrix[row, doc] = self.weight(term, doc)
+        return vocabulary, matrix
+
+    def ceiling(self, query: Mapping[str, float]) -> float:
+        """The most a query of weighted terms can score in one document: every term that some
+        document holds present, saturated."""
+        return sum(w * self._idf[t] * (K1 + 1) for t, w in query.items() if t in self._idf)

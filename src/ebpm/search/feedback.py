@@ -25,9 +25,9 @@ COMMON = 0.05  # a word in more than this share of documents names no topic
 class Feedback:
     """Per-document word counts, kept to read the words of the top hits."""
 
-    def __init__(self, postings: Mapping[str, Mapping[int, int]], n_docs: int) -> None:
+    def __init__(self, postings: Mapping[str, Mapping[int, float]], n_docs: int) -> None:
         """``postings``: each word's count in each document that holds it."""
-        self._terms: dict[int, dict[str, int]] = defaultdict(dict)
+        self._terms: dict[int, dict[str, float]] = defaultdict(dict)
         for term, plist in postings.items():
             for doc, tf in plist.items():
                 self._terms[doc][term] = tf

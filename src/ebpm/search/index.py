@@ -1,11 +1,13 @@
 """The search index: built at ingest into the knowledge base, queried with BM25.
 
 Scores are added up, per document:
-- BM25 over SudachiPy words (what the query means), the query expanded with the
-  glossary (ＡＩ ↔ 人工知能), policy synonyms and a thesaurus of everyday wording
-  (``synonyms.py``, ``thesaurus.json``), at lower weights than the words typed;
-- BM25 over plain-language phrasings written for the rows (``paraphrases.py``), at
-  a lower weight;
+- BM25 over SudachiPy words (what the query says), the query expanded with the
+  document's own glossary (ＡＩ ↔ 人工知能) at a lower weight than the words typed;
+- BM25 over SudachiDict's synonym groups of the words (what the query means:
+  お年寄り finds 高齢者), a field of its own with its own weight (``analysis.analyse``);
+- only where the knowledge base was built with the optional extras written for the
+  2023 text (``ebpm ingest --search-extras``): BM25 over plain-language phrasings of
+  its rows (``paraphrases.py``) and its thesaurus (``synonyms.py``), at lower weights;
 - SQLite FTS5's BM25 over character trigrams (what the query spells: the fallback
   for words the dictionary does not know and for words the extractor wrapped);
 - a share of related documents' scores: a row and its actions, an indicator and the
@@ -28,18 +30,21 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
-from ebpm.search.analysis import bare, fold, single_word, words
+from ebpm.search.analysis import analyse, bare, fold, single_word, words
 from ebpm.search.bm25 import Field, Phrases
 from ebpm.search.documents import KINDS, SearchDoc
 from ebpm.search.feedback import FEEDBACK_DOCS, Feedback
-from ebpm.search.synonyms import EVERYDAY, GROUPS, thesaurus
+from ebpm.search.synonyms import thesaurus
 from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
 
 TRIGRAM_WEIGHT = 1.0  # FTS5's trigram BM25, scaled to the words' BM25
 MAX_TRIGRAMS = 48  # of one query
 EXPANSION_WEIGHT = 0.6
-SYNONYM_WEIGHT = 0.5
+SYNONYM_WEIGHT = 0.5  # a thesaurus expansion (extras only)
+MEANING_WEIGHT = 1.0  # the synonym-group field, against the words' BM25 (tuned on the sets seen before)
+# the optional data written for the 2023 text; none of it is used unless the knowledge base says so
+EXTRAS = ("phrasings", "thesaurus")
 PARAPHRASE_WEIGHT = 0.5  # a phrasing written for a row, against the row's own words
 # the glossary and footnotes explain terms; the rows and items say what is done about them
 KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85}
@@ -65,14 +70,19 @@ class IndexMissingError(RuntimeError):
 
 
 def index_rows(
-    docs: list[SearchDoc], phrasings: dict[str, list[str]] | None = None
+    docs: list[SearchDoc], phrasings: dict[str, list[str]] | None = None, extras: tuple[str, ...] = ()
 ) -> dict[Any, list[dict[str, Any]]]:
     """Rows of the search tables for ``docs`` (written by the store with the rest of the graph).
 
-    ``phrasings``: plain-language phrasings of some documents, by id (``paraphrases.py``).
+    ``phrasings``: plain-language phrasings of some documents, by id (``paraphrases.py``);
+    ``extras``: which of ``EXTRAS`` the index is built with.
     """
+    unknown = set(extras) - set(EXTRAS)
+    if unknown:
+        raise ValueError(f"unknown search extras {sorted(unknown)}; known: {', '.join(EXTRAS)}")
     doc_rows: list[dict[str, Any]] = []
     postings: list[dict[str, Any]] = []
+    meanings: list[dict[str, Any]] = []
     trigrams: list[dict[str, Any]] = []
     alt_rows: list[dict[str, Any]] = []
     alt_postings: list[dict[str, Any]] = []
@@ -82,7 +92,8 @@ def index_rows(
             alt = Counter(words(text))
             alt_rows.append({"doc": n, "text": text, "length_words": sum(alt.values())})
             alt_postings += [{"term": term, "doc": n, "tf": tf} for term, tf in alt.items()]
-        w = Counter(words(d.text))
+        said, groups = analyse(d.text)
+        w = Counter(said)
         doc_rows.append(
             {
                 "doc": n,
@@ -96,13 +107,17 @@ def index_rows(
                 "measure_id": d.measure_id,
                 "due": d.due.isoformat() if d.due else None,
                 "length_words": sum(w.values()),
+                "length_meanings": sum(groups.values()),
             }
         )
         postings += [{"term": term, "doc": n, "tf": tf} for term, tf in w.items()]
+        meanings += [{"term": term, "doc": n, "tf": tf} for term, tf in groups.items()]
         trigrams.append({"rowid": n, "text": _compact(d.text)})
     return {
         t.search_docs: doc_rows,
         t.search_postings: postings,
+        t.search_meanings: meanings,
+        t.search_extras: [{"name": name} for name in extras],
         t.search_trigrams: trigrams,
         t.search_paraphrases: alt_rows,
         t.search_paraphrase_postings: alt_postings,
@@ -158,17 +173,30 @@ class _Doc:
     measure_id: str | None
     due: str | None
     length: int
+    length_meanings: float
 
 
 class SearchIndex:
-    """Searches the index stored in one knowledge base; the documents are held in memory."""
+    """Searches the index stored in one knowledge base; the documents are held in memory.
 
-    def __init__(self, path: Path) -> None:
+    ``extras``: which of ``EXTRAS`` to use, of those the knowledge base was built with
+    (default: all it was built with). ``meaning_weight``: the synonym-group field's weight
+    (0 leaves it out). Both are there for benchmarks/search.py's ablations.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        extras: frozenset[str] | None = None,
+        meaning_weight: float = MEANING_WEIGHT,
+    ) -> None:
         self._engine: Engine = create_engine(f"sqlite:///{path}")
+        self._meaning_weight = meaning_weight
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(select(t.search_docs).order_by(t.search_docs.c.doc)).all()
                 headings = conn.execute(select(t.headings.c.id)).scalars().all()
+                built_with = frozenset(conn.execute(select(t.search_extras.c.name)).scalars().all())
         except SQLAlchemyError:
             self._engine.dispose()
             raise IndexMissingError(
@@ -187,9 +215,11 @@ class SearchIndex:
                 r.measure_id,
                 r.due,
                 r.length_words,
+                r.length_meanings,
             )
             for r in rows
         ]
+        self.extras = built_with if extras is None else built_with & extras
         # every heading is a valid filter, also one nothing is indexed under (chapter 1): it finds nothing
         self.sections = sorted({*headings, *(d.section for d in self.docs if d.section)})
         self.ministries = sorted({m for d in self.docs for m in d.ministries})
@@ -197,7 +227,8 @@ class SearchIndex:
         # a query says a thesaurus entry as one inflected word (減らしたい says 減らす) or as
         # written; a one-character entry (海) only as a word, not inside 海外; a Latin one
         # only as a whole word (ＰＲＩＳＭ does not say PR)
-        self._synonyms = [[fold(s) for s in group] for group in (*GROUPS, *EVERYDAY, *thesaurus())]
+        synonyms = thesaurus() if "thesaurus" in self.extras else ()
+        self._synonyms = [[fold(s) for s in group] for group in synonyms]
         self._groups_by_word: dict[str, set[int]] = defaultdict(set)
         self._groups_by_text: dict[str, set[int]] = defaultdict(set)
         for g, group in enumerate(self._synonyms):
@@ -208,16 +239,24 @@ class SearchIndex:
                     self._groups_by_text[text].add(g)
         self._cites = self._citations(path)
         # the postings are small (some 60,000 rows): held in memory, like the documents
-        p, a, ap = t.search_postings, t.search_paraphrases, t.search_paraphrase_postings
+        p, mp = t.search_postings, t.search_meanings
+        a, ap = t.search_paraphrases, t.search_paraphrase_postings
         with self._engine.connect() as conn:
             postings = conn.execute(select(p.c.term, p.c.doc, p.c.tf)).all()
-            alt_rows = conn.execute(select(a.c.doc, a.c.text, a.c.length_words)).all()
-            alt_postings = conn.execute(select(ap.c.term, ap.c.doc, ap.c.tf)).all()
+            meanings = conn.execute(select(mp.c.term, mp.c.doc, mp.c.tf)).all()
+            if "phrasings" in self.extras:
+                alt_rows = conn.execute(select(a.c.doc, a.c.text, a.c.length_words)).all()
+                alt_postings = conn.execute(select(ap.c.term, ap.c.doc, ap.c.tf)).all()
+            else:
+                alt_rows, alt_postings = [], []
         n_docs = len(self.docs)
         alt_lengths = {r.doc: r.length_words for r in alt_rows}
         self._phrasings = {r.doc: r.text.split("\n") for r in alt_rows}
         lengths = {d.doc: d.length for d in self.docs}
         self._text = Field(((r.term, r.doc, r.tf) for r in postings), lengths, n_docs)
+        self._meanings = Field(
+            ((r.term, r.doc, r.tf) for r in meanings), {d.doc: d.length_meanings for d in self.docs}, n_docs
+        )
         self._alt = Field(((r.term, r.doc, r.tf) for r in alt_postings), alt_lengths, n_docs)
         self._feedback = Feedback(self._text.postings, n_docs)
 
@@ -324,7 +363,7 @@ class SearchIndex:
         """Ranked hits for ``query`` with facet counts by kind, section and ministry."""
         q = self._check(query, section, ministry, kind)
         folded = fold(q)
-        typed = words(q)
+        typed, groups = analyse(q)
         phrases: Phrases = [((w,), 1.0) for w in typed]
         for text, weight in self._expand(folded):
             if said := tuple(words(text)):
@@ -332,7 +371,10 @@ class SearchIndex:
         weighted = [(w, weight) for said, weight in phrases for w in said]
         raw: dict[int, float] = defaultdict(float)
         self._text.score(phrases, raw)
-        self._alt.score(phrases, raw, PARAPHRASE_WEIGHT)
+        if self._meaning_weight:
+            self._meanings.score([((g,), share) for g, share in groups.items()], raw, self._meaning_weight)
+        if self._phrasings:
+            self._alt.score(phrases, raw, PARAPHRASE_WEIGHT)
         self._trigram_scores(folded, raw)
         prior = KIND_PRIOR | (ASKS_FOR_FIGURES if _FIGURES.search(q) else {})
         wanted_ministry = fold(ministry).replace(" ", "") if ministry else None

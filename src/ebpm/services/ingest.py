@@ -11,7 +11,7 @@ from ebpm.model import Document
 from ebpm.parser.document import parse_document
 from ebpm.parser.measures import LOW_CONFIDENCE
 from ebpm.search.documents import search_documents
-from ebpm.search.index import index_rows
+from ebpm.search.index import EXTRAS, index_rows
 from ebpm.search.paraphrases import paraphrases
 from ebpm.sources.corpus import read_source
 from ebpm.store import knowledge_base, schema
@@ -65,9 +65,16 @@ def summarize(doc: Document, text: str, encoding: str) -> Summary:
 
 
 def ingest(
-    source: Path | None, db: Path, progress: Progress | None = None, allow_partial: bool = False
+    source: Path | None,
+    db: Path,
+    progress: Progress | None = None,
+    allow_partial: bool = False,
+    search_extras: bool = False,
 ) -> tuple[Document, Summary]:
     """Parse ``source`` (default: the bundled corpus) and replace the knowledge base at ``db``.
+
+    ``search_extras``: also index the search data written for the 2023 text (phrasings of its
+    rows, kept only where a row's text is the one they were written for, and its thesaurus).
 
     An incomplete document (``Summary.missing``) never replaces a complete knowledge base unless
     ``allow_partial``: a cut or damaged file must not take a working server down to 0 measures.
@@ -83,7 +90,7 @@ def ingest(
         return doc, summary
     step("index")
     docs = search_documents(doc)
-    rows = index_rows(docs, paraphrases(docs))
+    rows = index_rows(docs, paraphrases(docs), EXTRAS) if search_extras else index_rows(docs)
     rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)
     step("store")
     knowledge_base.write(doc, db, rows)

@@ -36,6 +36,7 @@ budget_projects = Table(
     Column("bureau", String),
     Column("purpose", Text),
     Column("summary", Text),
+    Column("background", Text),  # 現状・課題
     Column("budget_yen", BigInteger),
     Column("executed_yen", BigInteger),
     Column("import_id", Integer, ForeignKey("budget_imports.id"), nullable=False),

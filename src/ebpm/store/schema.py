@@ -198,6 +198,7 @@ search_docs = Table(
     Column("measure_id", String),
     Column("due", String),
     Column("length_words", Integer, nullable=False),
+    Column("length_meanings", Float, nullable=False, server_default="0"),
 )
 
 search_postings = Table(
@@ -207,6 +208,20 @@ search_postings = Table(
     Column("doc", Integer, primary_key=True),
     Column("tf", Integer, nullable=False),
 )
+
+# SudachiDict synonym groups of each document's words (ebpm.search.analysis.analyse), a field of
+# its own: tf is the summed share of the words in the group (1/k for a word in k groups).
+search_meanings = Table(
+    "search_meanings",
+    metadata,
+    Column("term", String, primary_key=True),
+    Column("doc", Integer, primary_key=True),
+    Column("tf", Float, nullable=False),
+)
+
+# The optional data written for one edition's text that this knowledge base was built with
+# (``ebpm ingest --search-extras``): "phrasings", "thesaurus". None by default.
+search_extras = Table("search_extras", metadata, Column("name", String, primary_key=True))
 
 # Plain-language phrasings of some documents (ebpm.search.paraphrases), a second field.
 search_paraphrases = Table(

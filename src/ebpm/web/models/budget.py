@@ -87,8 +87,13 @@ class BudgetProjectDetail(BaseModel):
     mapped: bool = Field(description=NOT_YET_MAPPED)
     unmatched: bool | None
     best_score: float | None
-    confidence: float | None
-    markers: list[str]
+    confidence: float | None = Field(
+        description="The calibrated probability that the project serves a row of the strategy (0..1)"
+    )
+    signals: dict[str, float] = Field(
+        description="The best row's signals (words, meanings, chars: shares of what the project's own "
+        "terms could score; best; margin to the second row), as the calibration reads them"
+    )
     items: list[MatchItem]
     years: list[ProjectYearOut]
     reviews: list[StoredReview]
