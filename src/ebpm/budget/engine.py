@@ -142,6 +142,7 @@ class Query:
     words: dict[str, float]
     meanings: dict[str, float]
     chars: dict[str, float]
+    sentences: list[tuple[str, set[str]]]  # the project's sentences with their words, for explanations
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,16 +262,31 @@ class MappingEngine:
 
     @staticmethod
     def query(project: Project) -> Query:
+        """The project read once: each sentence of each part analysed a single time."""
         weights: dict[str, float] = {}
+        groups: dict[str, float] = {}
+        sentences: list[tuple[str, set[str]]] = []
         parts = ((project.name, NAME_WEIGHT), (project.purpose, 1.0), (project.summary, 1.0))
         for text, factor in (*parts, (project.background, 1.0)):
-            for term, n in Counter(terms(text)).items():
+            counts: Counter[str] = Counter()
+            for piece in _SENTENCE.split(text):
+                if not piece.strip():
+                    continue
+                said, senses = analyse(piece)
+                kept = [w for w in said if len(w) >= 2 and w not in STOP]
+                counts.update(kept)
+                if len(piece.strip()) >= 4:
+                    sentences.append((piece.strip(), set(kept)))
+                for g, share in senses.items():
+                    groups[g] = groups.get(g, 0.0) + share
+            for term, n in counts.items():
                 weights[term] = weights.get(term, 0.0) + factor * (1 + math.log(n))
         grams = char_grams(project.text)
         return Query(
             weights,
-            meanings(project.text),
+            groups,
             {g: 1 + math.log(n) for g, n in grams.items()},
+            sentences or [(project.text, set(weights))],
         )
 
     def scored(self, q: Query) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -332,13 +348,11 @@ class MappingEngine:
         self,
         project: Project,
         match: Match,
-        own_sentences: list[tuple[str, set[str]]] | None = None,
         q: Query | None = None,
     ) -> dict[str, Any]:
         """Shared key terms (by weight) and the best-matching sentence on each side."""
-        words = (q or self.query(project)).words
-        if own_sentences is None:
-            own_sentences = self.sentences(project)
+        q = q or self.query(project)
+        words, own_sentences = q.words, q.sentences
         item = self.by_kind[match.kind][self.position[match.kind][match.item_id]]
         if not item.sentence_words:  # analysed on first use: most items are never explained
             item.sentence_words = [set(terms(s)) for s in item.sentences]
@@ -346,11 +360,8 @@ class MappingEngine:
             for n, sentence_words in enumerate(item.sentence_words):
                 for term in sentence_words:
                     item.sentence_index.setdefault(term, []).append(n)
-        index = self.indexes[match.kind]
-        first = next(iter(index.fields.values())).field
-
-        def idf(term: str) -> float:
-            return first.idf(term)
+        fields = self.indexes[match.kind].fields
+        idf = (fields.get("commitment") or fields["text"]).field.idf
 
         shared = sorted((t for t in words if t in item.words), key=lambda t: -words[t] * idf(t))[:8]
         # the item's sentence that shares the most weight with the whole project, then the
@@ -367,16 +378,11 @@ class MappingEngine:
         )
         return {"shared_terms": shared, "project_sentence": own_best[0], "item_sentence": item_best[0]}
 
-    @staticmethod
-    def sentences(project: Project) -> list[tuple[str, set[str]]]:
-        return [(s, set(terms(s))) for s in _sentences(project.text) or [project.text]]
-
     def match_explained(self, project: Project) -> ProjectMatches:
         q = self.query(project)
         result = self.match(project, q)
-        own = self.sentences(project)
         for m in result.items:
-            m.explanation = self.explain(project, m, own, q)
+            m.explanation = self.explain(project, m, q)
         return result
 
 

@@ -21,7 +21,7 @@ import re
 import threading
 from functools import lru_cache
 
-from sudachipy import Dictionary, SplitMode, Tokenizer
+from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
 from ebpm.sources.normalize import normalize
 
@@ -32,6 +32,7 @@ _STOP = frozenset(
 )
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 MAX_CHUNK_BYTES = 16_000  # well under SudachiPy's limit of 49,149 bytes per call
+_MAX_CACHED = 200_000  # analysed units kept (a few tens of MB at most)
 PART_SHARE = 0.5  # the groups of a compound's parts (人工 and 知能 of 人工知能), against its own
 MAX_GROUPS = 5  # a word in more synonym groups than this says nothing about which one it means
 
@@ -88,31 +89,54 @@ def analyse(text: str, groups: bool = True) -> tuple[list[str], dict[str, float]
     The groups map ``group_term(id)`` to the summed share of the words in that group: a
     word in k groups gives each 1/k, a word in more than ``MAX_GROUPS`` gives none.
     """
-    max_groups = MAX_GROUPS  # read at each call, so that benchmarks/search.py can vary it
     out: list[str] = []
     meanings: dict[str, float] = {}
-    split_a = SplitMode.A
+    limits = (MAX_GROUPS, PART_SHARE)  # read at each call, so that benchmarks/search.py can vary them
     for chunk in _chunks(fold(text)):
         for unit in _long_tokenizer().tokenize(chunk):
-            parts = unit.split(split_a)
-            for m in parts if len(parts) else (unit,):
-                if _skipped(m.part_of_speech_id()):
-                    continue
-                form = m.normalized_form().lower()
-                if form not in _STOP and not _PUNCT.fullmatch(form):
-                    out.append(form)
-            if not groups or _skipped(unit.part_of_speech_id()):
-                continue
-            senses = [(unit, 1.0)]
-            if PART_SHARE and len(parts) > 1:
-                senses += [(m, PART_SHARE) for m in parts]
-            for m, weight in senses:
-                if (ids := m.synonym_group_ids()) and len(ids) <= max_groups:
-                    share = weight / len(ids)
-                    for g in ids:
-                        term = group_term(g)
-                        meanings[term] = meanings.get(term, 0.0) + share
+            word_id = unit.word_id()
+            # a dictionary entry always analyses the same way: cached by its id; an unknown
+            # word (out of the dictionary) by its surface, part of speech and form too
+            key = (word_id, unit.surface(), unit.part_of_speech_id()) if unit.is_oov() else (word_id,)
+            forms, senses = _unit(key, unit, limits)
+            out += forms
+            if groups:
+                for term, share in senses:
+                    meanings[term] = meanings.get(term, 0.0) + share
     return out, meanings
+
+
+_units: dict[tuple[object, ...], tuple[list[str], list[tuple[str, float]]]] = {}
+
+
+def _unit(
+    key: tuple[object, ...], unit: Morpheme, limits: tuple[int, float]
+) -> tuple[list[str], list[tuple[str, float]]]:
+    """A split-mode-C unit's mode-A content words and its synonym groups with their shares."""
+    cached = _units.get((*key, *limits))
+    if cached is not None:
+        return cached
+    max_groups, part_share = limits
+    parts = unit.split(SplitMode.A)
+    forms = []
+    for m in parts if len(parts) else (unit,):
+        if _skipped(m.part_of_speech_id()):
+            continue
+        form = m.normalized_form().lower()
+        if form not in _STOP and not _PUNCT.fullmatch(form):
+            forms.append(form)
+    senses: list[tuple[str, float]] = []
+    if not _skipped(unit.part_of_speech_id()):
+        weighted = [(unit, 1.0)]
+        if part_share and len(parts) > 1:
+            weighted += [(m, part_share) for m in parts]
+        for m, weight in weighted:
+            if (ids := m.synonym_group_ids()) and len(ids) <= max_groups:
+                senses += [(group_term(g), weight / len(ids)) for g in ids]
+    if len(_units) >= _MAX_CACHED:  # unknown words are unbounded: start afresh rather than grow
+        _units.clear()
+    _units[(*key, *limits)] = (forms, senses)
+    return forms, senses
 
 
 def single_word(text: str) -> str | None:

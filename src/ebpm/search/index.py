@@ -81,8 +81,6 @@ def index_rows(
     if unknown:
         raise ValueError(f"unknown search extras {sorted(unknown)}; known: {', '.join(EXTRAS)}")
     doc_rows: list[dict[str, Any]] = []
-    postings: list[dict[str, Any]] = []
-    meanings: list[dict[str, Any]] = []
     trigrams: list[dict[str, Any]] = []
     alt_rows: list[dict[str, Any]] = []
     alt_postings: list[dict[str, Any]] = []
@@ -107,16 +105,13 @@ def index_rows(
                 "measure_id": d.measure_id,
                 "due": d.due.isoformat() if d.due else None,
                 "length_words": sum(w.values()),
-                "length_meanings": sum(groups.values()),
+                "terms": dict(w),
+                "meanings": groups,
             }
         )
-        postings += [{"term": term, "doc": n, "tf": tf} for term, tf in w.items()]
-        meanings += [{"term": term, "doc": n, "tf": tf} for term, tf in groups.items()]
         trigrams.append({"rowid": n, "text": _compact(d.text)})
     return {
         t.search_docs: doc_rows,
-        t.search_postings: postings,
-        t.search_meanings: meanings,
         t.search_extras: [{"name": name} for name in extras],
         t.search_trigrams: trigrams,
         t.search_paraphrases: alt_rows,
@@ -173,7 +168,6 @@ class _Doc:
     measure_id: str | None
     due: str | None
     length: int
-    length_meanings: float
 
 
 class SearchIndex:
@@ -215,7 +209,6 @@ class SearchIndex:
                 r.measure_id,
                 r.due,
                 r.length_words,
-                r.length_meanings,
             )
             for r in rows
         ]
@@ -238,24 +231,23 @@ class SearchIndex:
                 if len(text) > 1:
                     self._groups_by_text[text].add(g)
         self._cites = self._citations(path)
-        # the postings are small (some 60,000 rows): held in memory, like the documents
-        p, mp = t.search_postings, t.search_meanings
+        # the fields are small (some 60,000 words and 30,000 groups): held in memory, like the documents
         a, ap = t.search_paraphrases, t.search_paraphrase_postings
-        with self._engine.connect() as conn:
-            postings = conn.execute(select(p.c.term, p.c.doc, p.c.tf)).all()
-            meanings = conn.execute(select(mp.c.term, mp.c.doc, mp.c.tf)).all()
-            if "phrasings" in self.extras:
+        if "phrasings" in self.extras:
+            with self._engine.connect() as conn:
                 alt_rows = conn.execute(select(a.c.doc, a.c.text, a.c.length_words)).all()
                 alt_postings = conn.execute(select(ap.c.term, ap.c.doc, ap.c.tf)).all()
-            else:
-                alt_rows, alt_postings = [], []
+        else:
+            alt_rows, alt_postings = [], []
         n_docs = len(self.docs)
         alt_lengths = {r.doc: r.length_words for r in alt_rows}
         self._phrasings = {r.doc: r.text.split("\n") for r in alt_rows}
         lengths = {d.doc: d.length for d in self.docs}
-        self._text = Field(((r.term, r.doc, r.tf) for r in postings), lengths, n_docs)
+        self._text = Field(((term, r.doc, tf) for r in rows for term, tf in r.terms.items()), lengths, n_docs)
         self._meanings = Field(
-            ((r.term, r.doc, r.tf) for r in meanings), {d.doc: d.length_meanings for d in self.docs}, n_docs
+            ((term, r.doc, tf) for r in rows for term, tf in r.meanings.items()),
+            {r.doc: sum(r.meanings.values()) for r in rows},
+            n_docs,
         )
         self._alt = Field(((r.term, r.doc, r.tf) for r in alt_postings), alt_lengths, n_docs)
         self._feedback = Feedback(self._text.postings, n_docs)

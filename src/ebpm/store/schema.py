@@ -198,25 +198,11 @@ search_docs = Table(
     Column("measure_id", String),
     Column("due", String),
     Column("length_words", Integer, nullable=False),
-    Column("length_meanings", Float, nullable=False, server_default="0"),
-)
-
-search_postings = Table(
-    "search_postings",
-    metadata,
-    Column("term", String, primary_key=True),
-    Column("doc", Integer, primary_key=True),
-    Column("tf", Integer, nullable=False),
-)
-
-# SudachiDict synonym groups of each document's words (ebpm.search.analysis.analyse), a field of
-# its own: tf is the summed share of the words in the group (1/k for a word in k groups).
-search_meanings = Table(
-    "search_meanings",
-    metadata,
-    Column("term", String, primary_key=True),
-    Column("doc", Integer, primary_key=True),
-    Column("tf", Float, nullable=False),
+    # the document's words with their counts, and its SudachiDict synonym groups with their
+    # summed shares (1/k for a word in k groups; ebpm.search.analysis.analyse): the two BM25
+    # fields, read whole into memory, so kept as one value a document rather than a row a term
+    Column("terms", JSON, nullable=False),
+    Column("meanings", JSON, nullable=False),
 )
 
 # The optional data written for one edition's text that this knowledge base was built with
