@@ -239,7 +239,7 @@ def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> N
     """A parser change that renames ids must not silently empty the evaluation."""
     known = {d.id for d in index.docs}
     sets = sorted(LABELS.glob("search_queries*.json"))
-    assert len(sets) >= 7
+    assert len(sets) >= 8
     recalls = []
     for path in sets:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -248,8 +248,9 @@ def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> N
             assert set(q["relevant"]) <= known, (path.name, q["query"])
             hits = set(ids(index, q["query"], limit=10))
             recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
-    # a floor under the pooled figure benchmarks/search.py reports for the default engine
-    assert statistics.mean(recalls) >= 0.85
+    # a floor under the pooled figure benchmarks/search.py reports for the default engine (0.786
+    # over 266 queries; the paraphrase half of the held-out set 7 pulls it down)
+    assert statistics.mean(recalls) >= 0.76
 
 
 def test_long_texts_are_tokenized_in_pieces() -> None:

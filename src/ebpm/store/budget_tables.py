@@ -72,7 +72,9 @@ budget_assessments = Table(
     Column("unmatched", Integer, nullable=False),
     Column("best_score", Float, nullable=False),
     Column("confidence", Float, nullable=False),
-    Column("markers", Text, nullable=False),  # JSON list
+    # JSON: the best row's signals (words, meanings, chars, best, margin, coverage), as the calibration
+    # reads them; the column once held the STI marker words (a list, read as no signals)
+    Column("markers", Text, nullable=False),
     Column("computed_at", String, nullable=False),
     # the budget_projects row (the project's latest year) the matches were computed from: a
     # project whose latest row is another one is "not yet mapped" (an import since, or a map
