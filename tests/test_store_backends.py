@@ -83,6 +83,28 @@ def test_two_importers_take_turns_and_both_land(
     engine.dispose()
 
 
+def test_a_new_store_waits_for_a_lock_while_it_switches_to_wal(tmp_path: Path) -> None:
+    """SQLite answers a journal-mode switch with SQLITE_BUSY at once, without waiting, while another
+    connection holds a lock: two importers creating one store at once must wait, not fail (once
+    seen as a flaky "locked for more than 30 s" in the test above)."""
+    import sqlite3
+
+    path = tmp_path / "new.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # a new file: rollback mode
+    other.execute("CREATE TABLE t (x INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    engine = monitoring.engine_for(path, "write")
+    try:
+        with engine.connect() as conn:  # the connect hook switches to WAL: it waited for the lock
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    finally:
+        release.join()
+        engine.dispose()
+        other.close()
+
+
 def test_read_access_never_writes(store_location: Location) -> None:
     """A reader of a store nobody has written yet sees it empty, and creates nothing."""
     engine = open_store(store_location, "read")

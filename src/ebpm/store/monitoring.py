@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,7 +213,7 @@ def engine_for(where: Location, access: Access = "shared") -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         if access != "read":
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers (the web server) never block an import
+            _wal(cursor, timeout)  # readers (the web server) never block an import
         cursor.close()
         if access == "write":
             dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own: _begin does
@@ -311,6 +312,23 @@ def _take_the_write_lock_first(engine: Engine, lock: str, plain: str | None) -> 
 
     event.listen(engine, "commit", _end)
     event.listen(engine, "rollback", _end)
+
+
+def _wal(cursor: sqlite3.Cursor, timeout: float) -> None:
+    """Put the store in WAL mode. Switching a new file's journal mode needs a moment's exclusive
+    lock, and SQLite answers SQLITE_BUSY at once, without its busy handler, while another
+    connection (a second importer creating the same store) holds any lock: so retry until the
+    busy timeout, as a write would wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _explain(path: Path, exc: sqlite3.Error, timeout: float) -> str:
