@@ -53,16 +53,17 @@ class BudgetService:
     def confirmed_texts(self) -> dict[str, list[str]]:
         """Row → the texts of the projects reviewers confirmed or added for it: what a ministry has
         agreed a row funds helps the next projects worded the same way find it."""
-        latest = self.latest()
-        out: dict[str, list[str]] = defaultdict(list)
-        for project_id, decisions in self._decisions(None).items():
-            y = latest.get(project_id)
-            if y is None:
-                continue
-            for item_id, d in decisions.items():
-                if d["decision"] in ("confirm", "add") and item_id in self.items:
-                    out[item_id].append(self.project(y).text)
-        return dict(out)
+        projects, labels = self._labelled()
+        return evaluation.confirmed_texts(projects, labels)
+
+    def _labelled(self) -> tuple[list[Project], dict[str, list[str]]]:
+        """The reviewed projects (as their latest year reads) and their labels from the reviews."""
+        decisions = {
+            pid: {item: d["decision"] for item, d in items.items()}
+            for pid, items in self._decisions(None).items()
+        }
+        labels = evaluation.labels_from_reviews(decisions, set(self.items))
+        return [self.project(y) for pid, y in self.latest().items() if pid in labels], labels
 
     def years(self) -> list[ProjectYear]:
         with self.store.connect() as conn:
@@ -233,14 +234,9 @@ class BudgetService:
     ) -> tuple[evaluation.Scores, evaluation.Scores] | None:
         """The mapping against the reviews as labels: (with the confirmed texts of the other
         folds' projects as a row field, without them); None when nothing is reviewed."""
-        decisions = {
-            pid: {item: d["decision"] for item, d in items.items()}
-            for pid, items in self._decisions(None).items()
-        }
-        labels = evaluation.labels_from_reviews(decisions, set(self.items))
-        if not labels:
+        projects, labels = self._labelled()
+        if not projects:
             return None
-        projects = [self.project(y) for pid, y in self.latest().items() if pid in labels]
         steps = 2 * len(projects)
         with_confirmed = evaluation.cross_fitted(
             self.doc, projects, labels, folds, True, progress and (lambda n, _t: progress(n, steps))
