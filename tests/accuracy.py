@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ebpm.model import Cell, Document
+from ebpm.parser.tags import CANONICAL_OWNERS
 from ebpm.sources.normalize import compact, normalize
 
 LABELS = Path(__file__).parent / "data" / "labels"
@@ -49,7 +50,8 @@ class Tally:
 
 
 def _norm_ministries(names: list[str]) -> list[str]:
-    return [compact(n) for n in names]
+    """The labels keep a tag as written (関係府省庁); the parser names generic owners canonically."""
+    return [CANONICAL_OWNERS.get(compact(n), compact(n)) for n in names]
 
 
 def score_measures(doc: Document, name: str = "measures.json") -> dict[str, Tally]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ebpm.indicators.periods import parse_period
-from ebpm.indicators.progress import Point, Target, assess, projection, roll_up
+from ebpm.indicators.charts import axis_for
+from ebpm.indicators.periods import label_ja, parse_period
+from ebpm.indicators.progress import Point, Target, assess, projection, roll_up, summarize
 
 
 def pts(*pairs: tuple[str, float]) -> list[Point]:
@@ -74,8 +75,10 @@ def test_target_already_met() -> None:
 
 def test_insufficient_data_is_never_a_guess() -> None:
     assert assess(pts(("2020", 100)), target(150, "2025")).status == "insufficient_data"
-    assert assess([], target(150, "2025")).status == "insufficient_data"
-    assert assess(pts(("2020", 100), ("2022", 110)), None).status == "insufficient_data"
+    # what is missing is said, not lumped into データ不足
+    assert assess([], target(150, "2025")).status == "target_only"
+    assert assess(pts(("2020", 100), ("2022", 110)), None).status == "no_target"
+    assert assess([], None).status == "no_data"
     same_time = assess(pts(("2022-03", 100), ("FY2021", 105)), target(150, "2025"))
     assert same_time.status == "insufficient_data"  # both end on 2022-03-31
     stale_target = assess(pts(("2020", 100), ("2022", 110)), target(150, "2019"))
@@ -110,3 +113,60 @@ def test_roll_up_is_the_median_status() -> None:
     assert summary == "fair_progress"
     assert counts == {"deterioration": 1, "fair_progress": 1, "on_track": 1, "insufficient_data": 1}
     assert roll_up(["insufficient_data"])[0] == "insufficient_data"
+
+
+def test_verdict_in_japanese_words_with_formatted_numbers() -> None:
+    # 100 → 103.63 in two years is 1.8 %/year; 100 → 170.8 by 2030 needs 5.5 %/year: ratio 0.33
+    a = assess(pts(("2020", 100), ("2022", 103.6324)), target(170.81445, "2030"), "%")
+    assert a.status == "limited_progress" and a.ratio == pytest.approx(0.327, abs=1e-3)
+    assert a.verdict == "目標達成に必要な伸び率 5.5%/年に対し実績 1.8%/年（達成見込み 33%）"
+    assert a.reason.startswith("actual cagr rate")  # the machine-readable finding is kept
+    falling = assess(pts(("2020", 100), ("2022", 81)), target(59.049, "2025", "down"))
+    assert falling.verdict == "目標達成に必要な減少率 10.0%/年に対し実績 10.0%/年（達成見込み 100%）"
+    worse = assess(pts(("2020", 100), ("2021", 95)), target(150, "2025"))
+    assert worse.verdict.endswith("実績は逆方向の減少 5.0%/年（悪化）")
+    linear = assess(pts(("2020", 0), ("2022", 4)), target(10, "2025"), "件")
+    assert linear.verdict == "目標達成に必要な増加幅 2件/年に対し実績 2件/年（達成見込み 100%）"
+    assert (
+        assess([], target(570, "FY2025"), "億円").verdict
+        == "目標 570億円（2025年度）のみで、観測値はまだありません"
+    )
+    assert (
+        assess(pts(("FY2021", 41072)), None, "人").verdict
+        == "目標は設定されていません（最新値 41,072人（2021年度））"
+    )
+
+
+def test_roll_up_is_withheld_on_too_few_rated_series() -> None:
+    def row(status: str, target: bool = True, latest: bool = True) -> dict[str, object]:
+        return {"status": status, "target": {} if target else None, "latest": {} if latest else None}
+
+    # 2 rated series out of 98 (section 2.1 once showed 悪化 so): no status
+    few = summarize([row("deterioration")] * 2 + [row("no_target", target=False)] * 96)
+    assert few["status"] == "withheld" and few["status_label"] == "判定保留"
+    assert (few["total"], few["with_data"], few["targeted"], few["rated"]) == (98, 98, 2, 2)
+    # three rated out of four with a target: the median
+    enough = summarize(
+        [row("on_track"), row("deterioration"), row("fair_progress"), row("target_only", latest=False)]
+    )
+    assert enough["status"] == "fair_progress" and enough["with_data"] == 3
+    # three rated, but out of ten with a target: still too few
+    assert summarize([row("on_track")] * 3 + [row("target_only", latest=False)] * 7)["status"] == "withheld"
+
+
+def test_period_labels_and_axes() -> None:
+    assert [label_ja(x) for x in ("FY2021", "2022", "2022-03", "2023-03-31", "odd")] == [
+        "2021年度",
+        "2022年",
+        "2022年3月",
+        "2023年3月31日",
+        "odd",
+    ]
+    fy = axis_for([parse_period("FY2019"), parse_period("FY2021"), parse_period("FY2025")])
+    assert fy.kind == "fiscal_year" and fy.x(parse_period("FY2021")) == 2021
+    assert fy.json()["min"] == 2018.5 and fy.json()["max"] == 2025.5
+    assert [t["label"] for t in fy.json()["ticks"]][:3] == ["2019年度", "2020年度", "2021年度"]
+    mixed = axis_for([parse_period("FY2021"), parse_period("2022-03"), parse_period("2025")])
+    # in time order (FY2021 and 2022-03 both end on 2022-03-31), each labelled as written
+    assert mixed.kind == "periods"
+    assert [t["label"] for t in mixed.json()["ticks"]] == ["2022年3月", "2021年度", "2025年"]

@@ -24,6 +24,9 @@ PAGES = [
     "/measures/2.1.1.1.m1",
     "/ministries",
     "/ministries/文",
+    "/commitments?overdue=true",
+    "/diagnostics",
+    "/sections/1.1",
     "/search?q=女性研究者",
     "/indicators",
     "/indicators/2.1.ref.3.s1",
@@ -63,10 +66,21 @@ def test_home_at_a_glance(client: TestClient, doc: Document) -> None:
     assert [s["id"] for s in data["sections"]] == ["2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
     assert sum(s["counts"]["measures"] for s in data["sections"]) == len(doc.measures)
     assert data["actions_per_ministry"][0]["actions"] >= data["actions_per_ministry"][-1]["actions"]
-    assert data["deadlines_per_year"] and data["low_confidence"]
-    assert all(m["confidence"] < 0.9 for m in data["low_confidence"])
+    # one unit for every action count on the page: the totals, the sections and the deadline chart agree
+    total = data["totals"]["actions"]
+    assert sum(s["counts"]["actions"] for s in data["sections"]) == total
+    assert sum(y["actions"] for y in data["deadlines_per_year"]) == total
     html = client.get("/").text
     assert html.count("<canvas") == 2 and "data-chart=" in html
+    for href in ("/commitments", "/search", "/indicators", "/budget", "/research"):  # the five tasks
+        assert f'<a href="{href}"><strong>' in html
+    assert "信頼度" not in html and 'href="/diagnostics"' in html  # the parser's diagnostics have a page
+
+
+def test_diagnostics_page_lists_the_uncertain_rows(client: TestClient) -> None:
+    data = client.get("/diagnostics.json").json()
+    assert data["low_confidence"] and all(m["confidence"] < data["threshold"] for m in data["low_confidence"])
+    html = client.get("/diagnostics").text
     for m in data["low_confidence"][:5]:
         assert f'href="/measures/{m["id"]}"' in html
 
@@ -101,18 +115,20 @@ def test_measure_page_shows_cited_footnotes(client: TestClient, doc: Document) -
 
 def test_glossary_abbreviations_get_tooltips(client: TestClient) -> None:
     html = client.get("/search?q=ＳＢＩＲ").text
-    assert re.search(r'<abbr title="[^"]+">ＳＢＩＲ</abbr>', html) or "<mark>ＳＢＩＲ</mark>" in html
+    assert re.search(r'<abbr title="[^"]+">SBIR</abbr>', html) or "<mark>SBIR</mark>" in html  # folded
     section = client.get("/sections/2.1.1").text
-    assert '<abbr title="人工知能 (Artificial Intelligence)">ＡＩ</abbr>' in section
+    # shown folded (ＡＩ as AI), as people search it
+    assert '<abbr title="人工知能 (Artificial Intelligence)">AI</abbr>' in section
 
 
-def test_ministry_page_groups_by_year_and_highlights_overdue(client: TestClient) -> None:
-    data = client.get("/ministries/文.json?as_of=2025-01-01").json()
-    years = [g["year"] for g in data["by_year"]]
+def test_ministry_page_lists_years_and_highlights_overdue(client: TestClient) -> None:
+    data = client.get("/ministries/文.json?as_of=2025-01-01&size=1000").json()
+    years = [y["key"] for y in data["years"]]
     dated = [y for y in years if y.startswith("FY")]
     assert dated == sorted(dated) and years[: len(dated)] == dated
-    html = client.get("/ministries/文?as_of=2025-01-01").text
-    assert html.count('<li class="overdue">') == data["overdue_count"] > 0
+    html = client.get("/ministries/文?as_of=2025-01-01&size=1000").text
+    overdue = sum(r["overdue"] for r in data["table"]["rows"])
+    assert html.count('<li class="overdue"') == overdue == data["counts"]["overdue"] > 0
 
 
 def test_search_page_facets_are_shareable_links(client: TestClient) -> None:
@@ -198,3 +214,13 @@ def test_search_page_says_when_a_hit_matched_a_phrasing_not_the_text(tmp_path: P
     assert data["results"]["hits"][0]["via"]
     # the best hits for words the text uses are found through the text itself
     assert not client.get("/search.json?q=量子コンピュータ").json()["results"]["hits"][0]["via"]
+
+
+def test_badges_name_the_ministry_and_generic_owners_are_merged(client: TestClient) -> None:
+    html = client.get("/measures/2.2.1.1.m1").text
+    badge = r'<a class="badge" href="/ministries/%E6%96%87" lang="ja" title="文部科学省[^"]*">文'
+    assert re.search(badge, html)
+    owners = {m["abbreviation"] for m in client.get("/ministries.json").json()["ministries"]}
+    assert "関係府省" in owners and "全府省" in owners
+    assert not owners & {"関係府省庁", "関係省庁", "全省庁"}  # one name each, as the tag parser gives it
+    assert 'title="関係する府省庁' in client.get("/ministries/関係府省").text

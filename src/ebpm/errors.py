@@ -71,3 +71,7 @@ class StaleVersionError(RuntimeError):
     def __init__(self, message: str, current: dict[str, object]) -> None:
         super().__init__(message)
         self.current = current
+
+
+class UnknownColumnError(ValueError):
+    """A table sorted by a key that is none of its columns; the message lists the keys. (HTTP 422.)"""

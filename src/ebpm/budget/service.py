@@ -335,23 +335,7 @@ class BudgetService:
 
     def accepted(self) -> dict[str, list[str]]:
         """Project → the measure rows and headings its budget goes to."""
-        out: dict[str, list[str]] = {}
-        for p in self.matches(top=1_000):
-            chosen = [
-                i["item_id"]
-                for i in p["items"]
-                if i["review"] and i["review"]["decision"] in ("confirm", "add")
-            ]
-            if not chosen and not p["unmatched"]:
-                rejected = {
-                    i["item_id"] for i in p["items"] if i["review"] and i["review"]["decision"] == "reject"
-                }
-                best = next(
-                    (i for i in p["items"] if i["kind"] == "measure" and i["item_id"] not in rejected), None
-                )
-                chosen = [best["item_id"]] if best else []
-            out[p["project_id"]] = chosen
-        return out
+        return {p["project_id"]: chosen_items(p) for p in self.matches(top=1_000)}
 
     def levels(self, item_id: str) -> dict[str, str]:
         """The tree levels an item belongs to: measure, subsection, section, field."""
@@ -367,6 +351,20 @@ class BudgetService:
         """Pairs of projects of different ministries that look alike (see ``aggregation``)."""
         projects = [self.project(y) for y in self.latest().values()]
         return aggregation.similar_pairs(projects, threshold, limit)
+
+
+def chosen_items(p: dict[str, Any]) -> list[str]:
+    """The items one project's budget goes to, from its entry of ``BudgetService.matches``: what
+    reviewers confirmed or added; without those, its best row not rejected, unless it is flagged
+    unmatched. (One function, so that a project's page marks the rows the sums use.)"""
+    chosen = [
+        i["item_id"] for i in p["items"] if i["review"] and i["review"]["decision"] in ("confirm", "add")
+    ]
+    if not chosen and not p["unmatched"]:
+        rejected = {i["item_id"] for i in p["items"] if i["review"] and i["review"]["decision"] == "reject"}
+        best = next((i for i in p["items"] if i["kind"] == "measure" and i["item_id"] not in rejected), None)
+        chosen = [best["item_id"]] if best else []
+    return chosen
 
 
 def _signals(stored: str | None) -> dict[str, float]:

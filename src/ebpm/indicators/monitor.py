@@ -14,10 +14,21 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from ebpm.errors import NotFoundError
-from ebpm.indicators.periods import Period, parse_period
-from ebpm.indicators.progress import STATUS_LABELS, Assessment, Point, Target, assess, projection, roll_up
+from ebpm.indicators import charts
+from ebpm.indicators.periods import Period, label_ja, parse_period
+from ebpm.indicators.progress import (
+    STATUS_LABELS,
+    Assessment,
+    Point,
+    Target,
+    assess,
+    number_ja,
+    projection,
+    summarize,
+)
 from ebpm.indicators.registry import DocumentFact, Series, build_registry
 from ebpm.model import Document
+from ebpm.sources.normalize import fold_in_place
 from ebpm.store import monitoring as t
 from ebpm.store.monitoring import now
 
@@ -230,17 +241,26 @@ class Monitor:
 
     def assessment(self, series_id: str) -> Assessment:
         current = self.target(series_id)
-        return assess([o.point() for o in self.observations(series_id)], current[0] if current else None)
+        points = [o.point() for o in self.observations(series_id)]
+        return assess(points, current[0] if current else None, self.unit_of(series_id))
 
     def status(self, series_id: str) -> dict[str, Any]:
-        """One series: registry facts, its target, its status with the method's figures."""
+        """One series: registry facts, its target, its status with the method's figures and the
+        verdict in words; the latest value says where it comes from (文書の値 or an import)."""
         s = self.get(series_id)
         current = self.target(series_id)
-        a = self.assessment(series_id)
+        observations = self.observations(series_id)
+        unit = self.unit_of(s.id)
+        a = assess([o.point() for o in observations], current[0] if current else None, unit)
+        newest = observations[-1] if observations else None  # by period end, as assess's latest
+
+        def point(p: Point | None) -> dict[str, Any] | None:
+            return None if p is None else {"period": p.period.label, "value": p.value}
+
         return {
             "id": s.id,
             "name": s.name,
-            "unit": self.unit_of(s.id),
+            "unit": unit,
             "block": s.block,
             "section": s.section,
             "goal_ids": list(s.goal_ids),
@@ -248,12 +268,19 @@ class Monitor:
             "status": a.status,
             "status_label": STATUS_LABELS[a.status],
             "reason": a.reason,
+            "verdict": a.verdict,
             "method": a.method,
             "ratio": a.ratio,
             "actual_rate": a.actual_rate,
             "required_rate": a.required_rate,
-            "base": {"period": a.base.period.label, "value": a.base.value} if a.base else None,
-            "latest": {"period": a.latest.period.label, "value": a.latest.value} if a.latest else None,
+            "base": point(a.base),
+            "latest": point(a.latest),
+            "base_label": label_ja(a.base.period.label) if a.base else None,
+            "latest_label": label_ja(a.latest.period.label) if a.latest else None,
+            "latest_text": number_ja(a.latest.value, unit) if a.latest else None,
+            "latest_origin": newest.origin if newest else None,
+            "latest_line": newest.line if newest else None,
+            "observation_count": len(observations),
             "target": (
                 {
                     "value": current[0].value,
@@ -264,73 +291,113 @@ class Monitor:
                 if current
                 else None
             ),
+            "target_label": label_ja(current[0].period.label) if current else None,
+            "target_text": number_ja(current[0].value, unit) if current else None,
             "projected_value": a.projected_value,
             "projected_met": a.projected_met,
         }
 
+    def _chart_parts(self, series_id: str) -> tuple[list[Observation], Target | None, list[Period]]:
+        current = self.observations(series_id)
+        target = self.target(series_id)
+        t_ = target[0] if target else None
+        periods = [o.point().period for o in current] + ([t_.period] if t_ else [])
+        return current, t_, periods
+
+    def _chart(
+        self, observations: list[Observation], target: Target | None, axis: charts.Axis
+    ) -> dict[str, Any]:
+        points = [o.point() for o in observations]
+        ends: list[tuple[Period, float | None]] = []
+        if target is not None and len({p.period.year_fraction for p in points}) >= 2:
+            start = min(points, key=lambda p: p.period.end)
+            ends = [(period, projection(points, period)) for period in (start.period, target.period)]
+        return charts.chart(observations, target, ends, axis)
+
+    def categories(self, series_id: str) -> list[Series]:
+        """The series that split this one's indicator item by category (理学系, 工学系 …): its
+        siblings with a label and the same unit, when there are at least two; else none. A sibling
+        without a unit is a piece of the item's wording (2025 年度までに), not a category."""
+        s = self.get(series_id)
+        if s.label is None or s.unit is None:
+            return []
+        siblings = [
+            x
+            for x in self.series.values()
+            if x.indicator_id == s.indicator_id and x.label and x.unit == s.unit
+        ]
+        return siblings if len(siblings) >= 2 else []
+
     def detail(self, series_id: str) -> dict[str, Any]:
-        """One series for its page: the status, every observation (history too) and the chart's data."""
+        """One series for its page: the status, every observation (history too), the chart's data,
+        and, for a series split by category, every category's chart on one shared axis, and the
+        numbers of the charts as table rows."""
         status = self.status(series_id)
         history = self.observations(series_id, history=True)
-        current = [o for o in history if o.superseded_at is None]
-        points = [o.point() for o in current]
-        chart: dict[str, Any] = {
-            "points": [
-                {"x": p.period.year_fraction, "y": o.value, "label": o.period, "source": o.source}
-                for p, o in zip(points, current, strict=True)
-            ],
-            "target": None,
-            "projection": [],
-        }
-        target = self.target(series_id)
-        if target is not None:
-            t_ = target[0]
-            chart["target"] = {"x": t_.period.year_fraction, "y": t_.value, "label": t_.period.label}
-            if len({p.period.year_fraction for p in points}) >= 2:
-                start = min(points, key=lambda p: p.period.end)
-                chart["projection"] = [
-                    {"x": x, "y": projection(points, period)}
-                    for x, period in (
-                        (start.period.year_fraction, start.period),
-                        (t_.period.year_fraction, t_.period),
-                    )
-                ]
+        s = self.get(series_id)
+        members = self.categories(series_id) or [s]
+        parts = {m.id: self._chart_parts(m.id) for m in members}
+        axis = charts.axis_for([p for _, _, periods in parts.values() for p in periods])
+        drawn = {m.id: self._chart(parts[m.id][0], parts[m.id][1], axis) for m in members}
+        categories = (
+            [
+                {
+                    "id": m.id,
+                    "label": fold_in_place(m.label or ""),
+                    "chart": drawn[m.id],
+                    "status": (st := self.status(m.id))["status"],
+                    "status_label": st["status_label"],
+                }
+                for m in members
+            ]
+            if len(members) > 1
+            else []
+        )
+        rows = [
+            row
+            for m in members
+            for row in charts.rows(
+                m.id, fold_in_place(m.label or "") if len(members) > 1 else None, status["unit"], drawn[m.id]
+            )
+        ]
         return status | {
             "series": {
-                "indicator_id": self.get(series_id).indicator_id,
-                "label": self.get(series_id).label,
-                "source": self.get(series_id).source,
-                "document_text": self.get(series_id).document_text,
-                "line_end": self.get(series_id).line_end,
+                "indicator_id": s.indicator_id,
+                "label": s.label,
+                "source": s.source,
+                "document_text": s.document_text,
+                "line_end": s.line_end,
             },
-            "observations": [asdict(o) for o in history],
-            "chart": chart,
+            "observations": [
+                asdict(o) | {"period_label": label_ja(o.period), "value_text": charts.exact_ja(o.value)}
+                for o in history
+            ],
+            "chart": drawn[series_id],
+            "categories": categories,
+            "chart_rows": rows,
         }
 
     def statuses(self) -> list[dict[str, Any]]:
         return [self.status(sid) for sid in self.series]
 
     def roll_ups(self, statuses: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
-        """Statuses summarized per goal and per section (2.1 …)."""
+        """Statuses summarized per goal and per section (2.1 …), each with how many of its series
+        have data, a target and a rating; a status only where enough are rated (progress.summarize)."""
         rows = statuses if statuses is not None else self.statuses()
-        by_goal: dict[str, list[Any]] = {}
-        by_section: dict[str, list[Any]] = {}
+        by_goal: dict[str, list[dict[str, Any]]] = {}
+        by_section: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             for g in r["goal_ids"] or []:
-                by_goal.setdefault(g, []).append(r["status"])
-            by_section.setdefault(".".join(r["section"].split(".")[:2]), []).append(r["status"])
+                by_goal.setdefault(g, []).append(r)
+            by_section.setdefault(".".join(r["section"].split(".")[:2]), []).append(r)
         goals = {g.id: g for g in self.doc.goals}
-
-        def summarize(key: str, statuses: list[Any]) -> dict[str, Any]:
-            summary, counts = roll_up(statuses)
-            return {"id": key, "status": summary, "status_label": STATUS_LABELS[summary], "counts": counts}
-
         return {
             "goals": [
-                summarize(g, s)
+                {"id": g}
+                | summarize(members)
                 | {"kind": goals[g].kind, "section": goals[g].section, "text": goals[g].text[:200]}
-                for g, s in by_goal.items()
+                for g, members in by_goal.items()
                 if g in goals
             ],
-            "sections": [summarize(sec, s) for sec, s in sorted(by_section.items())],
+            "sections": [{"id": sec} | summarize(members) for sec, members in sorted(by_section.items())],
         }

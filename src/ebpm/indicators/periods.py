@@ -120,6 +120,18 @@ def find_period(text: str) -> Period | None:
         return None
 
 
+def label_ja(label: str) -> str:
+    """A canonical label as the pages write it: FY2021 → 2021年度, 2022 → 2022年, 2022-03 → 2022年3月,
+    2023-03-31 → 2023年3月31日; anything else as it is."""
+    if re.fullmatch(r"FY\d{4}", label):
+        return f"{label[2:]}年度"
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", label)
+    if m is None:
+        return label
+    year, month, day = m.groups()
+    return f"{year}年" + (f"{int(month)}月" if month else "") + (f"{int(day)}日" if day else "")
+
+
 def current_fiscal_year(today: date) -> int:
     """The fiscal year ``today`` falls in (April–March): 2024-03-31 is in FY2023."""
     return today.year if today.month >= 4 else today.year - 1

@@ -13,6 +13,11 @@ GENERIC_OWNERS = frozenset(
     {"関係府省", "関係府省庁", "関係省庁", "全府省", "全省庁", "関係地方公共団体", "内閣官房"}
 )
 
+# one name for each kind of generic owner, so that a filter or a count does not split them: the
+# strategy writes 関係府省 175 times and 関係府省庁 or 関係省庁 7 times for the same thing (likewise
+# 全府省 and 全省庁). The source view keeps the tag as written.
+CANONICAL_OWNERS = {"関係府省庁": "関係府省", "関係省庁": "関係府省", "全省庁": "全府省"}
+
 _TAG = re.compile(r"【([^【】]*)】")
 _REPOST = re.compile(r"[（(]\s*再\s*掲\s*[）)]")
 _GLUED_FOOTNOTE = re.compile(r"^(.*?\D)(\d{1,3})$")
@@ -29,10 +34,10 @@ class Tags:
 def _resolve(part: str, known: Set[str]) -> list[str]:
     """The owners one tag entry names: itself, or the abbreviations run together in it."""
     if part in known or part in GENERIC_OWNERS:
-        return [part]
+        return [CANONICAL_OWNERS.get(part, part)]
     m = _GLUED_FOOTNOTE.match(part)  # 【ＩＴ37】: a footnote number glued inside the tag
     if m and (m.group(1) in known or m.group(1) in GENERIC_OWNERS):
-        return [m.group(1)]
+        return [CANONICAL_OWNERS.get(m.group(1), m.group(1))]
     return _segment(part, known)
 
 

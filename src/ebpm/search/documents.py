@@ -1,4 +1,5 @@
-"""The searchable documents: one per measure row, action, indicator, goal, footnote and glossary entry."""
+"""The searchable documents: one per measure row, action, indicator, goal, paragraph of body text,
+footnote and glossary entry."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Literal
 
 from ebpm.commitments.deadlines import due_summary, extract_deadlines
 from ebpm.model import Document
+from ebpm.parser.passages import passages
 
-Kind = Literal["measure", "action", "indicator", "goal", "footnote", "glossary"]
-KINDS: tuple[Kind, ...] = ("measure", "action", "indicator", "goal", "footnote", "glossary")
+Kind = Literal["measure", "action", "indicator", "goal", "text", "footnote", "glossary"]
+KINDS: tuple[Kind, ...] = ("measure", "action", "indicator", "goal", "text", "footnote", "glossary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,9 @@ def _due(text: str) -> date | None:
     return summary if isinstance(summary, date) else None
 
 
-def search_documents(doc: Document) -> list[SearchDoc]:
+def search_documents(doc: Document, lines: list[str] | None = None) -> list[SearchDoc]:
+    """The searchable documents of ``doc``; with the source ``lines``, its body text too (総論 and
+    the prose before the tables), a paragraph a document."""
     out: list[SearchDoc] = []
     for m in doc.measures:
         row_text = "\n".join([m.commitment.text, *(s.text for s in m.status)])
@@ -69,6 +73,9 @@ def search_documents(doc: Document) -> list[SearchDoc]:
         out.append(SearchDoc(i.id, "indicator", i.section, (), i.line, i.line_end, i.text, None, None))
     for g in doc.goals:
         out.append(SearchDoc(g.id, "goal", g.section, (), g.line_start, g.line_end, g.text, None, None))
+    for p in passages(doc, lines or []):
+        # no due date: body text tells what happened and why (2022年4月に …), it promises nothing
+        out.append(SearchDoc(p.id, "text", p.section, (), p.line_start, p.line_end, p.text, None, None))
     for f in doc.footnotes:
         out.append(SearchDoc(f"fn{f.number}", "footnote", "", (), f.line, f.line_end, f.text, None, None))
     for e in doc.glossary:

@@ -47,7 +47,7 @@ MEANING_WEIGHT = 1.0  # the synonym-group field, against the words' BM25 (tuned 
 EXTRAS = ("phrasings", "thesaurus")
 PARAPHRASE_WEIGHT = 0.5  # a phrasing written for a row, against the row's own words
 # the glossary and footnotes explain terms; the rows and items say what is done about them
-KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85}
+KIND_PRIOR = {"glossary": 0.6, "footnote": 0.85, "text": 0.6}
 # a question about a number or a target (目標は, 割合, いくつ) is answered by indicators and goals
 _FIGURES = re.compile(
     r"目標|割合|比率|人数|件数|金額|目標額|いくつ|何人|何件|何%|どのくらい|どれくらい|数値|ＫＰＩ|KPI"

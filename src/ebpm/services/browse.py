@@ -14,6 +14,7 @@ from ebpm.commitments import listing
 from ebpm.commitments.reposts import CellKey
 from ebpm.errors import NotFoundError as NotFoundError  # re-exported for the commands that catch it here
 from ebpm.model import Cell, GoalStatement, Heading, Indicator, Measure
+from ebpm.parser.passages import Passage, passages
 from ebpm.progress.actions import ActionRef, action_index, action_json
 from ebpm.services.knowledge import Knowledge
 from ebpm.sources.normalize import compact
@@ -115,16 +116,27 @@ def sections_flat(k: Knowledge) -> list[Json]:
     return [heading_json(h) | {"parent_id": h.parent_id, **_counts(k, h.id)} for h in k.doc.headings]
 
 
-def section_detail(k: Knowledge, section: str) -> Json:
-    """One heading: where it sits, its children, goal blocks, indicators and measure rows."""
+SECTION_PAGE_ROWS = 30  # measure rows a section page shows at once: chapter 2 has 400
+
+
+def body_text(k: Knowledge) -> list[Passage]:
+    """The paragraphs of body text (総論 and the prose before the tables), built once."""
+    return k.derived("passages", lambda k_: passages(k_.doc, k_.lines))
+
+
+def section_detail(k: Knowledge, section: str, page: int = 1) -> Json:
+    """One heading: where it sits, its children, its body text, goal blocks, indicators and
+    measure rows (``SECTION_PAGE_ROWS`` of them a page, in document order)."""
     h = k.headings.get(section)
     if h is None:
         raise NotFoundError(f"no section {section!r}; ids look like 2.2 or 2.2.1")
     children = [heading_json(c) | {"counts": _counts(k, c.id)} for c in k.doc.headings if c.parent_id == h.id]
+    rows = [m for m in k.doc.measures if under(m.section, section)]
+    pages = max(1, -(-len(rows) // SECTION_PAGE_ROWS))
+    page = max(1, min(page, pages))
+    shown = rows[(page - 1) * SECTION_PAGE_ROWS : page * SECTION_PAGE_ROWS]
     groups: list[Json] = []
-    for m in k.doc.measures:
-        if not under(m.section, section):
-            continue
+    for m in shown:
         if not groups or groups[-1]["section"] != m.section:
             owner = k.headings.get(m.section)
             groups.append(
@@ -141,9 +153,22 @@ def section_detail(k: Knowledge, section: str) -> Json:
         "breadcrumbs": breadcrumbs(k, section),
         "counts": _counts(k, section),
         "children": children,
+        "text": [
+            {"id": p.id, "text": p.text, "line_start": p.line_start, "line_end": p.line_end}
+            for p in body_text(k)
+            if p.section == section
+        ],
         "goals": [goal_json(g) for g in k.doc.goals if under(g.section, section)],
         "indicators": [indicator_json(i) for i in k.doc.indicators if under(i.section, section)],
         "tables": groups,
+        # the pager's view of the rows (the keys of ebpm.services.tables.view)
+        "rows": {
+            "total": len(rows),
+            "first": (page - 1) * SECTION_PAGE_ROWS + 1 if rows else 0,
+            "last": min(page * SECTION_PAGE_ROWS, len(rows)),
+            "page": page,
+            "pages": pages,
+        },
     }
 
 

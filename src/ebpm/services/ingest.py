@@ -89,7 +89,7 @@ def ingest(
         summary.kept = True
         return doc, summary
     step("index")
-    docs = search_documents(doc)
+    docs = search_documents(doc, src.text.split("\n"))
     rows = index_rows(docs, paraphrases(docs), EXTRAS) if search_extras else index_rows(docs)
     rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)
     step("store")

@@ -17,6 +17,7 @@ from ebpm.accounts.principal import Principal
 from ebpm.audit import log as audit
 from ebpm.commitments.listing import owners
 from ebpm.errors import AccountError, UnknownUserError
+from ebpm.web import i18n
 from ebpm.web.auth import check_admin_writer, client_ip, identify
 from ebpm.web.deps import IsoDate, KnowledgeDep
 from ebpm.web.follow_pages import html, login_first, private, twin
@@ -80,7 +81,8 @@ def add_user(
     who = check_admin_writer(request, csrf)
     chosen = [m for m in re.split(r"[\s,、]+", ministries) if m]
     if password != confirm:
-        return _users_again(request, k, csrf, "パスワードが一致しません (the passwords differ)", None)
+        _ = i18n.gettext_for(request)
+        return _users_again(request, k, csrf, _("パスワードが一致しません"), None)
     try:
         accounts.add_user(
             request.app.state.monitoring,

@@ -24,7 +24,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebpm import __version__
-from ebpm.errors import InvalidInputError, NotAllowedError, NotFoundError, StaleVersionError
+from ebpm.errors import (
+    InvalidInputError,
+    NotAllowedError,
+    NotFoundError,
+    StaleVersionError,
+    UnknownColumnError,
+)
 from ebpm.research.service import ResearchService
 from ebpm.research.store import ResearchStoreError
 from ebpm.research.store import resolve_path as research_path
@@ -32,7 +38,7 @@ from ebpm.search.index import IndexMissingError, QueryError
 from ebpm.services.knowledge import KnowledgeCache
 from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
-from ebpm.web import admin_pages, api, follow_pages, pages, progress_api, research_api, research_pages
+from ebpm.web import admin_pages, api, follow_pages, i18n, pages, progress_api, research_api, research_pages
 from ebpm.web.limits import RequestLimits, max_body_bytes
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
@@ -87,6 +93,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     NotAllowedError: 403,  # a write outside the user's scope (audited where it is refused)
     InvalidInputError: 422,  # a field of a write refused; the message names it
     QueryError: 422,  # a search query that cannot be searched
+    UnknownColumnError: 422,  # a table sorted by a key that is no column
     KnowledgeBaseError: 503,  # no knowledge base loaded, or an unreadable one
     IndexMissingError: 503,
     ResearchStoreError: 503,  # a research store that exists but is locked or not a store
@@ -132,10 +139,18 @@ def wants_json(request: Request) -> bool:
     return path.startswith("/api/") or path.endswith(".json")
 
 
-def _error(request: Request, status: int, message: Any, headers: Mapping[str, str] | None = None) -> Response:
+def _error(
+    request: Request,
+    status: int,
+    message: Any,
+    headers: Mapping[str, str] | None = None,
+    page_message: str | None = None,
+) -> Response:
+    """The error as JSON (``message``) or as a page (``page_message``, else ``message``)."""
     if wants_json(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
-    text = message if isinstance(message, str) else "入力が正しくありません (invalid request)"
+    _ = i18n.gettext_for(request)
+    text = page_message or (message if isinstance(message, str) else _("入力が正しくありません"))
     return templates.TemplateResponse(
         request, "error.html", {"status": status, "message": text}, status_code=status, headers=headers
     )
@@ -171,7 +186,9 @@ def create_app(
     app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
     app.state.research = ResearchService(research_path(research_db))
     app.state.api_token = api_token if api_token is not None else os.environ.get("EBPM_API_TOKEN", "")
+    i18n.load()  # a broken catalogue stops the server here, not on the first English page
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes())  # inside: its 413s get the headers
+    app.add_middleware(i18n.LanguageCookie)
     app.add_middleware(HeadersMiddleware)
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -219,6 +236,8 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return _error(request, 500, "internal error; the server log has the details")
+        _ = i18n.gettext_for(request)
+        page = _("内部エラーです。詳しくはサーバーのログにあります")
+        return _error(request, 500, "internal error; the server log has the details", page_message=page)
 
     return app

@@ -17,12 +17,16 @@ from ebpm.progress.service import ProgressService
 from ebpm.research.service import ResearchService
 from ebpm.services import browse
 from ebpm.services.knowledge import Knowledge
+from ebpm.services.tables import MAX_PAGE_SIZE, PAGE_SIZE, TableState
 from ebpm.web.auth import refuse
+from ebpm.web.render import remember_owners
 from ebpm.web.research_views import NO_STORE
 
 
 def get_knowledge(request: Request) -> Knowledge:
     knowledge: Knowledge = request.app.state.cache.get()
+    # the badges' tooltips name the ministries of the document being served (once per load)
+    knowledge.derived("owner_names", lambda k_: remember_owners(k_.ministry_names()))
     return knowledge
 
 
@@ -64,6 +68,28 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _blank_or_iso_date(value: Any) -> Any:
+    """A form's cleared date field sends ``as_of=``: that means no date, not a bad one."""
+    return None if value == "" else _iso_date(value)
+
+
+# a date a page's filter form may send empty
+FormDate = Annotated[date | None, BeforeValidator(_blank_or_iso_date)]
+
+
+def table_state(
+    sort: Annotated[str | None, Query(max_length=40, description="Column key to sort by.")] = None,
+    desc: Annotated[bool, Query(description="Sort descending.")] = False,
+    page: Annotated[int, Query(ge=1, le=100_000, description="1-based page.")] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Rows per page.")] = PAGE_SIZE,
+) -> TableState:
+    """A table's state from the URL, shared by a page, its JSON twin and its downloads."""
+    return TableState(sort=sort or None, desc=desc, page=page, size=size)
+
+
+TableQ = Annotated[TableState, Depends(table_state)]
 
 
 def get_research(request: Request) -> ResearchService:

@@ -36,6 +36,7 @@ from ebpm.progress.reports import MAX_NOTE, STATUS_LABELS, STATUSES
 from ebpm.progress.service import ProgressService
 from ebpm.progress.sheet import SheetImportError, import_sheet
 from ebpm.sources.tabular import ReadError
+from ebpm.web import i18n
 from ebpm.web.auth import SESSION_COOKIE, check_writer, client_ip, identify
 from ebpm.web.deps import BudgetDep, KnowledgeDep, ProgressDep, budget_owners, check_budget_reviewer
 from ebpm.web.render import Glossary, templates
@@ -116,25 +117,21 @@ def login(
     csrf: Annotated[str, Form(max_length=100)],
     next: Annotated[str, Form(max_length=200)] = "/follow-up",
 ) -> Response:
+    _ = i18n.gettext_for(request)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     error: str | None = None
     status = 401
     if not expected or not secrets.compare_digest(expected.encode(), csrf.encode()):
-        error, status = (
-            "フォームの有効期限が切れました。もう一度ログインしてください (the form expired; try again)",
-            403,
-        )
+        error, status = _("フォームの有効期限が切れました。もう一度ログインしてください"), 403
     else:
         try:
             cookie, _csrf = accounts.login(
                 request.app.state.monitoring, name, password, ip=client_ip(request)
             )
         except LoginLocked as exc:
-            error = (
-                f"ログインが一時的にロックされています (locked until {exc.until} UTC after repeated failures)"
-            )
+            error = _("ログインの失敗が続いたため、%(until)s (UTC) までロックされています", until=exc.until)
         except LoginFailed:
-            error = "名前またはパスワードが違います (wrong name or password)"
+            error = _("名前またはパスワードが違います")
         else:
             redirect = RedirectResponse(_next(next), status_code=303)
             redirect.set_cookie(
@@ -387,7 +384,8 @@ def change_password(
     who = identity.principal
     error = None
     if new != confirm:
-        error = "新しいパスワードが一致しません (the new passwords differ)"
+        _ = i18n.gettext_for(request)
+        error = _("新しいパスワードが一致しません")
     else:
         try:
             accounts.set_password(
@@ -440,7 +438,10 @@ def budget_review(
     item_id: Annotated[str, Form(max_length=60)] = "",
     decision: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    """Record one decision; back to the review page, or (``back=project``) to the project's page
+    whose buttons posted it. Only those two: a redirect never goes where a form says."""
     who = check_writer(request, csrf)
     check_budget_reviewer(request, k, views, who, project_id)
     try:
@@ -449,4 +450,5 @@ def budget_review(
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return private(RedirectResponse(f"/budget/projects/{quote(project_id)}/review?saved=1", status_code=303))
+    page = f"/budget/projects/{quote(project_id)}" + ("" if back == "project" else "/review")
+    return private(RedirectResponse(f"{page}?saved=1", status_code=303))

@@ -1,8 +1,9 @@
 """Rendered pages, kept while the stores they were rendered from are unchanged.
 
 A page's bytes depend only on the loaded knowledge base, the monitoring store (observations,
-targets, budget projects, matches and reviews), the URL and (for "overdue" defaults) today's
-date; the key (made in ``pages._serve``) names all of them. A re-ingest loads a new document,
+targets, budget projects, matches and reviews), the URL, the language (``?lang=`` or the
+``lang`` cookie) and (for "overdue" defaults) today's date; the key (made in ``pages._serve``)
+names all of them. A re-ingest loads a new document,
 and any write to the monitoring store moves its version, so a stale page is never served.
 The research pages are not kept here: the research service caches by its store's state.
 """

@@ -15,7 +15,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
+from ebpm.web import i18n
 from ebpm.web import research_views as views
 from ebpm.web.deps import ResearchDep
 from ebpm.web.render import templates
@@ -41,7 +44,12 @@ def research_page(path: str, template: str) -> Callable[[PageFn], PageFn]:
         def as_html(*args: Any, **kwargs: Any) -> Response:
             request: Request = kwargs["request"]
             query = f"?{request.url.query}" if request.url.query else ""
-            context = {"request": request, "data": fn(*args, **kwargs), "json_url": f"{path}.json{query}"}
+            context = {
+                "request": request,
+                "data": fn(*args, **kwargs),
+                "json_url": f"{path}.json{query}",
+                **i18n.template_context(request),
+            }
             body = templates.env.get_template(template).render(context)
             return _respond(request, body.encode(), "text/html; charset=utf-8")
 
@@ -128,6 +136,38 @@ def share(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:,.1f}%"
 
 
+def _gettext(context: Context) -> i18n.Gettext:
+    found: i18n.Gettext | None = context.get("_")
+    return found or i18n.gettext(i18n.SOURCE)
+
+
+@pass_context
+def translated_chart(context: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart's spec (:func:`research_views.chart`) with its UI words in the page's language:
+    dataset labels, unit, and category labels such as 女性 or 若手; names from the data (fields,
+    institutions) are no msgids and stay as they are."""
+    _ = _gettext(context)
+    return spec | {
+        "labels": [_(label) if isinstance(label, str) else label for label in spec["labels"]],
+        "datasets": [d | {"label": _(d["label"])} for d in spec["datasets"]],
+        "unit": _(spec["unit"]),
+    }
+
+
+@pass_context
+def translated_scatter(context: Context, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scatter's groups with their labels (institution types) in the page's language."""
+    _ = _gettext(context)
+
+    def point(p: dict[str, Any]) -> dict[str, Any]:
+        return p | {"name": _(p["name"])} if p["name"] == views.UNKNOWN_INSTITUTION else p
+
+    return [g | {"label": _(g["label"]), "points": [point(p) for p in g["points"]]} for g in groups]
+
+
 templates.env.filters["number"] = number
 templates.env.filters["share"] = share
+templates.env.filters["translated_chart"] = translated_chart
+templates.env.filters["translated_scatter"] = translated_scatter
 templates.env.globals["RESEARCH_COUNTINGS"] = views.COUNTINGS
+templates.env.globals["RESEARCH_UNKNOWN_INSTITUTION"] = views.UNKNOWN_INSTITUTION

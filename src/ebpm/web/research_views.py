@@ -16,6 +16,7 @@ from fastapi import HTTPException
 from ebpm.research.analytics import LABELS, YEN_UNIT
 from ebpm.research.methods import Query
 from ebpm.research.service import ResearchService
+from ebpm.web.i18n import N_
 
 NO_STORE = (
     "no research data loaded — run `ebpm research sample --load` or `ebpm research import …` "
@@ -28,18 +29,20 @@ SAMPLE_BANNER = {
     "ja": "SAMPLE（合成データ）: 実在の統計ではありません",
     "en": "SAMPLE synthetic data — not real statistics",
 }
-# OpenAlex institution types (https://docs.openalex.org: Institution.type), in the order shown
+# The labels below are UI text in Japanese (N_): the pages show them translated, the JSON twins as
+# they are. OpenAlex institution types (https://docs.openalex.org: Institution.type), in order shown
 INSTITUTION_TYPES = {
-    "education": "大学等 (education)",
-    "facility": "研究施設 (facility)",
-    "government": "政府機関 (government)",
-    "company": "企業 (company)",
-    "healthcare": "医療機関 (healthcare)",
-    "nonprofit": "非営利団体 (nonprofit)",
-    "archive": "アーカイブ (archive)",
-    "other": "その他 (other)",
+    "education": N_("大学等"),
+    "facility": N_("研究施設"),
+    "government": N_("政府機関"),
+    "company": N_("企業"),
+    "healthcare": N_("医療機関"),
+    "nonprofit": N_("非営利団体"),
+    "archive": N_("アーカイブ"),
+    "other": N_("その他"),
 }
-COUNTINGS = {"whole": "整数カウント (whole)", "fractional": "分数カウント (fractional)"}
+COUNTINGS = {"whole": N_("整数カウント"), "fractional": N_("分数カウント")}
+UNKNOWN_INSTITUTION = N_("機関不明")  # the name of the funding whose institution is not resolved
 
 
 def years_param(text: str | None, default: tuple[int, int] | None) -> tuple[int, int]:
@@ -158,7 +161,7 @@ def institutions(
                 **dict.fromkeys(("p", "p_top10", "pp_top10", "p_top1", "mncs", "world_share")),
             }
             if o["id"] == "unknown":  # funding whose institution the store cannot resolve
-                row["name"] = "機関不明 (institution unknown)"
+                row["name"] = UNKNOWN_INSTITUTION
         row.update(
             funding_oku=oku(o["amount_yen"]),
             linked_papers=o["papers"],
@@ -240,7 +243,7 @@ def trends(
     overall = {w["window"]: w for w in fields["overall"]}
 
     def lines(key: str) -> list[tuple[str, list[Any]]]:
-        out = [("全分野 (all fields)", [percent(overall.get(w, {}).get(key)) for w in labels])]
+        out = [(N_("全分野"), [percent(overall.get(w, {}).get(key)) for w in labels])]
         for f in largest:
             points = series.get(f["id"], {})
             out.append(
@@ -260,7 +263,7 @@ def trends(
         "top10_chart": chart(labels, lines("top10_share"), "%", 1),
         "specialisation_chart": chart(
             [f["name"] for f in spec],
-            [("特化係数 (activity index)", [f["specialisation"] for f in spec])],
+            [(N_("特化係数"), [f["specialisation"] for f in spec])],
             "",
             2,
         ),
@@ -282,7 +285,7 @@ def breakdowns(service: ResearchService, years: tuple[int, int], counting: str) 
     q = make_query(years, counting=counting)
     filters = {"years": years_text(years), "counting": counting}
     groups = []
-    for by, title in (("gender", "性別 (gender)"), ("career_stage", "キャリア段階 (career stage)")):
+    for by, title in (("gender", N_("性別")), ("career_stage", N_("キャリア段階"))):
         # the categories in their natural order (female, male …; early, mid, senior), on every chart
         order = {code: k for k, code in enumerate(LABELS[by])}
         ind = service.indicators(by, q)
@@ -313,22 +316,25 @@ def breakdowns(service: ResearchService, years: tuple[int, int], counting: str) 
 
 def _output_charts(by: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     names = [i["name"] for i in items]
-    papers = [("論文数 (P)", [i["p"] for i in items]), ("Top10%論文数", [i["p_top10"] for i in items])]
-    pp_top10 = [("Top10%論文割合 (%)", [percent(i["pp_top10"]) for i in items])]
+    papers = [
+        (N_("論文数 (P)"), [i["p"] for i in items]),
+        (N_("Top10%論文数"), [i["p_top10"] for i in items]),
+    ]
+    pp_top10 = [(N_("Top10%論文割合 (%)"), [percent(i["pp_top10"]) for i in items])]
     return [
         {
             "id": f"{by}-papers",
-            "title": "論文数とTop10%論文数 (papers)",
-            "chart": chart(names, papers, "件", 1),
+            "title": N_("論文数とTop10%論文数"),
+            "chart": chart(names, papers, N_("件"), 1),
         },
         {
             "id": f"{by}-pp-top10",
-            "title": "Top10%論文割合 (PP top10%)",
+            "title": N_("Top10%論文割合"),
             "chart": chart(names, pp_top10, "%", 1),
         },
         {
             "id": f"{by}-mncs",
-            "title": "平均相対被引用度 (MNCS)",
+            "title": N_("平均相対被引用度 (MNCS)"),
             "chart": chart(names, [("MNCS", [i["mncs"] for i in items])], "", 2),
         },
     ]
@@ -336,17 +342,17 @@ def _output_charts(by: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 def _input_charts(by: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     names = [i["name"] for i in items]
-    funding = [("研究費（億円）", [oku(i["amount_yen"]) for i in items])]
+    funding = [(N_("研究費（億円）"), [oku(i["amount_yen"]) for i in items])]
     per_oku = [
-        ("1億円あたり論文数", [i["papers_per_100m_yen"] for i in items]),
-        ("1億円あたりTop10%論文数", [i["top10_per_100m_yen"] for i in items]),
+        (N_("1億円あたり論文数"), [i["papers_per_100m_yen"] for i in items]),
+        (N_("1億円あたりTop10%論文数"), [i["top10_per_100m_yen"] for i in items]),
     ]
     return [
-        {"id": f"{by}-funding", "title": "研究費 (funding)", "chart": chart(names, funding, "億円", 1)},
+        {"id": f"{by}-funding", "title": N_("研究費"), "chart": chart(names, funding, N_("億円"), 1)},
         {
             "id": f"{by}-per-oku",
-            "title": "1億円あたりの論文数 (papers per 100 million yen)",
-            "chart": chart(names, per_oku, "件/億円", 3),
+            "title": N_("1億円あたりの論文数"),
+            "chart": chart(names, per_oku, N_("件/億円"), 3),
         },
     ]
 

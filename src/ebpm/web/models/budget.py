@@ -6,6 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+RELEVANCE = (
+    "関連度, 0..1: the calibrated probability that the project serves a row (``confidence``) times this "
+    "item's score over the project's best of its kind; comparable across projects (ebpm.budget.relevance)"
+)
 NOT_YET_MAPPED = (
     "false: not yet mapped (imported or revised since the last map, or the map was interrupted); its "
     "matches are old or absent until `ebpm budget map`, the next import or the next server start"
@@ -27,7 +31,8 @@ class ReviewOut(BaseModel):
 class TopItem(BaseModel):
     item_id: str
     kind: str
-    score: float | None
+    score: float | None = Field(description="The engine's raw score: it ranks one project's items")
+    relevance: float | None = Field(description=RELEVANCE)
     review: ReviewOut | None
 
 
@@ -54,7 +59,8 @@ class MatchItem(BaseModel):
     line_start: int
     line_end: int
     rank: int | None
-    score: float | None
+    score: float | None = Field(description="The engine's raw score: it ranks one project's items")
+    relevance: float | None = Field(description=RELEVANCE)
     explanation: Explanation | None
     review: ReviewOut | None
 

@@ -34,13 +34,22 @@ class SeriesStatus(BaseModel):
     status: str
     status_label: str
     reason: str
+    verdict: str = ""  # the finding in Japanese words, with formatted numbers
     method: str | None
     ratio: float | None
     actual_rate: float | None
     required_rate: float | None
     base: PointOut | None
     latest: PointOut | None
+    base_label: str | None = None  # the base period in Japanese: 2017年度
+    latest_label: str | None = None  # the latest period in Japanese: 2021年度
+    latest_text: str | None = None  # the value as the pages write it: 17.8%
+    latest_origin: str | None = None  # document (文書の値) | import
+    latest_line: int | None = None
+    observation_count: int = 0
     target: TargetOut | None
+    target_label: str | None = None
+    target_text: str | None = None
     projected_value: float | None
     projected_met: bool | None
 
@@ -57,19 +66,56 @@ class ObservationOut(BaseModel):
     line: int | None
     imported_at: str | None
     superseded_at: str | None
+    period_label: str | None = None
+    value_text: str | None = None
 
 
 class ChartPoint(BaseModel):
-    x: float
+    x: float  # the position on the chart's axis (a fiscal year's number on a fiscal-year axis)
     y: float | None
-    label: str | None = None
+    label: str | None = None  # the period in Japanese: 2021年度
+    period: str | None = None  # the canonical period: FY2021
     source: str | None = None
+    origin: str | None = None
+
+
+class AxisTick(BaseModel):
+    value: float
+    label: str
+
+
+class ChartAxis(BaseModel):
+    kind: str  # fiscal_year | year | periods
+    min: float
+    max: float
+    ticks: list[AxisTick]
 
 
 class SeriesChart(BaseModel):
+    axis: ChartAxis
     points: list[ChartPoint]
     target: ChartPoint | None
     projection: list[ChartPoint]
+
+
+class SeriesCategory(BaseModel):
+    id: str
+    label: str | None
+    chart: SeriesChart
+    status: str
+    status_label: str
+
+
+class ChartRow(BaseModel):
+    series_id: str
+    category: str
+    period: str
+    period_label: str
+    value: float | None
+    value_text: str
+    unit: str
+    kind: str
+    source: str
 
 
 class SeriesFacts(BaseModel):
@@ -84,6 +130,8 @@ class SeriesDetail(SeriesStatus):
     series: SeriesFacts
     observations: list[ObservationOut]
     chart: SeriesChart
+    categories: list[SeriesCategory] = []  # a series split by category: each category's chart
+    chart_rows: list[ChartRow] = []  # the charts' numbers, as the page's table shows them
 
 
 class RollUp(BaseModel):
@@ -91,6 +139,10 @@ class RollUp(BaseModel):
     status: str
     status_label: str
     counts: dict[str, int]
+    total: int | None = None  # series rolled up
+    with_data: int | None = None  # of which with an observation
+    targeted: int | None = None  # of which with a target
+    rated: int | None = None  # of which with a progress status
     kind: str | None = None
     section: str | None = None
     text: str | None = None

@@ -32,11 +32,17 @@
     });
   }
 
-  // one series over time: observations, the target point, and the linear-trend projection
+  // one series over time: observations, the target point, and the linear-trend projection, on the
+  // axis the server labels and spans (fiscal years as 2021年度, not as calendar dates; the range is
+  // the data's and the target's, not Chart.js's own padding). A series split by category (理学系,
+  // 工学系 …) has a <select> that switches the chart to another category; the table below the
+  // chart holds every category, so nothing is lost without JavaScript.
   function drawSeries() {
-    document.querySelectorAll("canvas[data-series]").forEach(function (canvas) {
-      var data = JSON.parse(canvas.getAttribute("data-series"));
-      var unit = canvas.getAttribute("data-unit") || "";
+    function draw(canvas, data, unit) {
+      var names = {};
+      data.axis.ticks.forEach(function (t) {
+        names[t.value] = t.label;
+      });
       var datasets = [
         {
           label: "観測値 (observations)",
@@ -68,7 +74,7 @@
           pointRadius: 9,
         });
       }
-      canvas.chart = new Chart(canvas, {
+      return new Chart(canvas, {
         type: "scatter",
         data: { datasets: datasets },
         options: {
@@ -76,7 +82,23 @@
           maintainAspectRatio: false,
           animation: false,
           scales: {
-            x: { type: "linear", ticks: { stepSize: 1, callback: function (v) { return Math.floor(v); } } },
+            x: {
+              type: "linear",
+              min: data.axis.min,
+              max: data.axis.max,
+              // one tick per period of the axis, at the positions the server gave
+              afterBuildTicks: function (scale) {
+                scale.ticks = data.axis.ticks.map(function (t) {
+                  return { value: t.value };
+                });
+              },
+              ticks: {
+                maxRotation: 0,
+                callback: function (v) {
+                  return names[v] === undefined ? "" : names[v];
+                },
+              },
+            },
             y: { grace: "10%", title: { display: Boolean(unit), text: unit } },
           },
           plugins: {
@@ -92,34 +114,73 @@
           },
         },
       });
+    }
+
+    document.querySelectorAll("canvas[data-series]").forEach(function (canvas) {
+      var unit = canvas.getAttribute("data-unit") || "";
+      canvas.chart = draw(canvas, JSON.parse(canvas.getAttribute("data-series")), unit);
+      var select = document.querySelector('select[data-chart-for="' + canvas.id + '"]');
+      if (!select || !canvas.hasAttribute("data-categories")) {
+        return;
+      }
+      var categories = JSON.parse(canvas.getAttribute("data-categories"));
+      var box = select.closest("[hidden]");
+      if (box) {
+        box.removeAttribute("hidden");
+      }
+      select.addEventListener("change", function () {
+        var chosen = categories[Number(select.value)];
+        canvas.chart.destroy();
+        canvas.chart = draw(canvas, chosen.chart, unit);
+      });
     });
   }
 
-  // the budget over the strategy tree: section → subsection → row; a click opens the item's page
+  // the budget over the strategy tree: section → subsection → row. Every box and every tooltip line
+  // names its level, id and title with its amount in 億円 and its share of the total, so that no
+  // number stands unlabelled; a click opens the item's page (the id is the label's first word).
   function drawTreemaps() {
     var palette = ["#1d4f91", "#3a6fb0", "#6b93c9"];
+    var levels = ["節", "項目", "行"];
+    function oku(v) {
+      var digits = v !== 0 && Math.abs(v) < 0.1 ? 2 : 1;
+      var format = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+      return Number(v).toLocaleString("ja-JP", format) + "億円";
+    }
     document.querySelectorAll("canvas[data-treemap]").forEach(function (canvas) {
       var data = JSON.parse(canvas.getAttribute("data-treemap"));
+      function share(v) {
+        return data.total ? "全体の" + ((100 * v) / data.total).toFixed(1) + "%" : "";
+      }
       canvas.chart = new Chart(canvas, {
         type: "treemap",
         data: {
           datasets: [
             {
-              label: "予算（百万円）",
+              label: "FY" + data.fiscal_year + " 当初予算（億円）",
               tree: data.leaves,
               key: "value",
-              groups: ["section", "subsection", "item_id"],
+              groups: ["section_label", "subsection_label", "item_label"],
               spacing: 1,
               borderWidth: 1,
               borderColor: "#ffffff",
               backgroundColor: function (ctx) {
                 return ctx.type === "data" ? palette[Math.min(ctx.raw.l || 0, 2)] : "#1d4f91";
               },
-              labels: {
+              captions: {
                 display: true,
                 color: "#ffffff",
                 formatter: function (ctx) {
-                  return ctx.type === "data" ? ctx.raw.g : "";
+                  return ctx.type === "data" ? ctx.raw.g + "  " + oku(ctx.raw.v) : "";
+                },
+              },
+              labels: {
+                display: true,
+                color: "#ffffff",
+                overflow: "hidden",
+                // a row's box is small: its id and amount (the title is in the tooltip)
+                formatter: function (ctx) {
+                  return ctx.type === "data" ? [String(ctx.raw.g).split(" ")[0], oku(ctx.raw.v)] : "";
                 },
               },
             },
@@ -133,11 +194,12 @@
             legend: { display: false },
             tooltip: {
               callbacks: {
-                title: function (items) {
-                  return items.length ? items[0].raw.g : "";
+                title: function () {
+                  return "FY" + data.fiscal_year + " 当初予算";
                 },
                 label: function (ctx) {
-                  return Number(ctx.raw.v).toLocaleString("ja-JP") + " 百万円";
+                  var level = levels[Math.min(ctx.raw.l || 0, 2)];
+                  return level + " " + ctx.raw.g + ": " + oku(ctx.raw.v) + "（" + share(ctx.raw.v) + "）";
                 },
               },
             },
@@ -145,7 +207,7 @@
           onClick: function (_event, elements) {
             if (elements.length) {
               var raw = elements[elements.length - 1].element.$context.raw;
-              window.location.href = "/budget/items/" + encodeURIComponent(raw.g);
+              window.location.href = "/budget/items/" + encodeURIComponent(String(raw.g).split(" ")[0]);
             }
           },
         },
@@ -160,7 +222,18 @@
     document.head.appendChild(script);
   }
 
+  // on a phone the filters fold away so that the results come first; without JavaScript (or on a
+  // wider screen) they stay open
+  function foldOnPhone() {
+    if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+      document.querySelectorAll("details.fold-on-phone").forEach(function (d) {
+        d.open = false;
+      });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    foldOnPhone();
     if (!document.querySelector("canvas[data-chart], canvas[data-series], canvas[data-treemap]")) {
       return;
     }

@@ -108,7 +108,11 @@
       return;
     }
     var groups = JSON.parse(canvas.getAttribute("data-research-scatter"));
-    var titles = { papers: "連結された論文数 (linked papers)", top10: "連結されたTop10%論文数 (linked Top10%)" };
+    // the axis titles in the page's language (data-axes), these where a page gives none
+    var titles = { x: "研究費（億円）", papers: "連結された論文数", top10: "連結されたTop10%論文数", unit: "億円" };
+    if (canvas.getAttribute("data-axes")) {
+      titles = JSON.parse(canvas.getAttribute("data-axes"));
+    }
     function datasets(measure) {
       return groups.map(function (g, i) {
         var colour = COLOURS[i % COLOURS.length];
@@ -131,14 +135,14 @@
         maintainAspectRatio: false,
         animation: false,
         scales: {
-          x: { beginAtZero: true, title: { display: true, text: "研究費（億円） (funding, 100 million yen)" } },
+          x: { beginAtZero: true, title: { display: true, text: titles.x } },
           y: { beginAtZero: true, title: { display: true, text: titles.papers } },
         },
         plugins: {
           tooltip: {
             callbacks: {
               label: function (ctx) {
-                return ctx.raw.name + ": " + format(ctx.raw.x, 1) + " 億円, " + format(ctx.raw.y, 1);
+                return ctx.raw.name + ": " + format(ctx.raw.x, 1) + " " + titles.unit + ", " + format(ctx.raw.y, 1);
               },
             },
           },
