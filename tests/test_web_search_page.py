@@ -93,3 +93,13 @@ def test_measure_page_shows_actions_budget_and_indicators(client: TestClient) ->
     assert "projects" in data["budget"] and data["indicators"]
     html = client.get("/measures/2.2.1.1.m1", params={"as_of": "2025-01-01"}).text
     assert "今後の取組と期限" in html and "対応する予算事業" in html and "この節の指標" in html
+
+
+def test_the_hits_on_screen_download(client: TestClient) -> None:
+    second = _json(client, "/search.json", q="女性研究者", page=2)
+    response = client.get("/search.csv", params={"q": "女性研究者", "page": 2})
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("順位,種類,ID") and len(lines) - 1 == len(second["results"]["hits"])
+    assert lines[1].startswith("21,")
+    assert client.get("/search.xlsx").status_code == 200  # no query: an empty table, not an error

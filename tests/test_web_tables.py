@@ -16,6 +16,7 @@ from ebpm.commitments.reposts import link_reposts
 from ebpm.export.workbook import workbook
 from ebpm.model import Document
 from ebpm.services.tables import Column, TableState, export_rows, view
+from ebpm.services.tables import fold as tables_fold
 from ebpm.store.monitoring import open_store
 from ebpm.web.app import create_app
 
@@ -76,6 +77,7 @@ def test_downloads_hold_exactly_the_rows_on_screen(client: TestClient) -> None:
         "yes",
         "no",
     }
+    client.cookies.delete("lang")  # ?lang=en chose English for this client: the pages after are Japanese
 
 
 def test_downloads_of_a_later_page_and_of_all_rows(client: TestClient) -> None:
@@ -154,7 +156,15 @@ def test_all_ministries_page_counts_agree_with_ministry_pages(client: TestClient
 
 def test_pages_stay_light(client: TestClient) -> None:
     """No list page over 1.5 MB of HTML: the long lists are paged."""
-    for url in ("/ministries/文", "/commitments", "/ministries/科技"):
+    for url in (
+        "/ministries/文",
+        "/commitments",
+        "/commitments?size=5000",  # every action on one page: the most a URL can ask for
+        "/ministries/科技",
+        "/sections/2",
+        "/sections/2.1",
+        "/search?q=研究&limit=200",
+    ):
         assert len(client.get(url).content) < 1_500_000, url
 
 
@@ -180,3 +190,26 @@ def test_a_submitted_form_with_empty_fields_is_no_error(client: TestClient) -> N
     response = client.get("/commitments", params=params)
     assert response.status_code == 200
     assert client.get("/search", params={"q": "量子", "due_by": "", "as_of": ""}).status_code == 200
+
+
+def test_the_home_charts_download_as_tables(client: TestClient) -> None:
+    """Every chart has its numbers as a download: the home page's two, by ``?table=``."""
+    home = _json(client, "/index.json")
+    years = _csv(client, "/index.csv", table="year_chart")
+    assert years[0] == ["年度", "期限", "今後の取組（件）"]
+    assert [int(r[2]) for r in years[1:]] == [y["actions"] for y in home["deadlines_per_year"]]
+    sheet = _xlsx(client, "/index.xlsx", table="ministry_chart")
+    assert sheet.max_row - 1 == len(home["actions_per_ministry"])
+    assert _csv(client, "/index.csv")[0][0] == "府省庁"  # the first table by default
+
+
+def test_glossary_filters_sorts_and_downloads(client: TestClient) -> None:
+    found = _json(client, "/glossary.json", q="ai")["table"]
+    assert found["rows"] and all(
+        "ai" in (r["abbreviation"] + r["name_ja"] + (r["name_en"] or "")).lower().replace("ａｉ", "ai")
+        for r in found["rows"]
+    )
+    ordered = _json(client, "/glossary.json", sort="abbreviation", size=1000)["table"]["rows"]
+    assert [r["abbreviation"] for r in ordered] == sorted(r["abbreviation"] for r in ordered)
+    rows = _csv(client, "/glossary.csv", q="ai")
+    assert [r[0] for r in rows[1:]] == [tables_fold(r["abbreviation"]) for r in found["rows"]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -18,6 +19,7 @@ from tests.test_web_browser import (  # noqa: F401
     PHONE,
     SHOTS,
     Watched,
+    _axe,
     base_url,
     browser,
     chart_drawn,
@@ -164,3 +166,73 @@ def test_task_3_off_track_kpis_and_a_chart(browser: Browser, base_url: str) -> N
     u.w.shot("task3-off-track-kpi")
     u.w.check()
     u.report("3 the off-track KPIs and the chart of one")
+
+
+def test_task_4_largest_budget_rows_and_why_a_match(browser: Browser, base_url: str) -> None:  # noqa: F811
+    """The five rows with the largest budget, and why a project was matched to one."""
+    u = Clicks(open_page(browser, base_url, DESKTOP))
+    u.page.goto(base_url + "/")
+    u.click(u.page.get_by_role("link", name="予算と戦略の対応を見る"))
+    top = u.page.locator("#h-top + ol > li")
+    expect(top).to_have_count(5)
+    u.click(u.page.get_by_role("link", name="すべての行の予算順位"))
+    amounts = u.page.locator("table tbody tr td.num").first  # the ranking lists the rows by amount
+    expect(amounts).to_be_visible()
+    u.click(u.page.locator("table tbody tr th a").first)  # the largest row's projects
+    expect(u.page.locator("#h-projects")).to_be_visible()
+    u.click(u.page.locator("#h-projects ~ * a[href^='/budget/projects/']").first)
+    why = u.page.locator("section[aria-labelledby=h-why]")
+    expect(why).to_contain_text("判定の根拠")
+    expect(u.page.locator("body")).to_contain_text("共通の語")
+    u.w.shot("task4-budget-why")
+    u.w.check()
+    u.report("4 the five rows with the largest budget, and why a project was matched")
+
+
+def test_task_6_the_english_interface(browser: Browser, base_url: str) -> None:  # noqa: F811
+    """The English interface from the switch in the header; the choice is remembered."""
+    u = Clicks(open_page(browser, base_url, DESKTOP))
+    u.page.goto(base_url + "/")
+    u.click(u.page.get_by_role("link", name="English", exact=True))
+    expect(u.page.locator("html")).to_have_attribute("lang", "en")
+    u.click(u.page.locator("header.site nav a[href='/indicators']"))
+    expect(u.page.locator("html")).to_have_attribute("lang", "en")  # the cookie keeps the choice
+    expect(u.page.locator("h1")).not_to_contain_text("指標")
+    u.click(u.page.get_by_role("link", name="日本語", exact=True))
+    expect(u.page.locator("html")).to_have_attribute("lang", "ja")
+    u.w.shot("task6-english")
+    u.w.check()
+    u.report("6 the English interface")
+
+
+NEW_PAGES = [
+    "/",
+    "/commitments?overdue=true",
+    "/ministries",
+    "/ministries/文?year=FY2024",
+    "/search?q=女性研究者&page=2",
+    "/diagnostics",
+    "/sections/1.1",
+    "/measures/2.2.1.1.m1",
+    "/indicators?status=limited_progress",
+    "/budget",
+    "/budget/ranking?by=row",
+]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_new_pages_pass_axe(browser: Browser, base_url: str, lang: str, viewport: str) -> None:  # noqa: F811
+    """axe-core's WCAG 2 A/AA rules on every page this work added or rebuilt, in both languages, on a
+    desktop and at phone width (where the filters fold away)."""
+    size = DESKTOP if viewport == "desktop" else PHONE
+    context = browser.new_context(viewport=size, locale="ja-JP", bypass_csp=True)  # type: ignore[arg-type]
+    page = context.new_page()
+    problems: dict[str, list[str]] = {}
+    for path in NEW_PAGES:
+        page.goto(base_url + path + ("&" if "?" in path else "?") + f"lang={lang}")
+        found = _axe(page)
+        if found:
+            problems[path] = found
+    context.close()
+    assert not problems, problems

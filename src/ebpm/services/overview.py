@@ -22,6 +22,17 @@ Json = dict[str, Any]
 
 
 ACTION_UNIT = "今後の取組（再掲は1件と数える）"
+# the home page's charts as tables, for their downloads
+PER_MINISTRY_COLUMNS = (
+    Column("ministry", "府省庁", "Ministry"),
+    Column("name", "名称", "Name"),
+    Column("actions", "今後の取組（件）", "Actions", "number"),
+)
+PER_YEAR_COLUMNS = (
+    Column("year", "年度", "Fiscal year"),
+    Column("label", "期限", "Due"),
+    Column("actions", "今後の取組（件）", "Actions", "number"),
+)
 
 
 def overview(k: Knowledge) -> Json:

@@ -5,7 +5,10 @@ exactly as written in a template's ``_("…")`` (or in Python, ``_("…")`` with
 ``N_("…")`` where a template translates it later), its msgstr the English. The catalogue is read
 and compiled in memory on first use, so no compiled ``.mo`` file is kept; Japanese is the identity.
 A message with ``%(name)s`` placeholders gets its values as keywords: ``_("%(n)s 件", n=3)`` (a
-literal ``%`` is then written ``%%``). Translated text is plain text: templates escape it.
+literal ``%`` is then written ``%%``). Translated text is plain text: templates escape it. Where a
+value is markup (``Markup``, e.g. data wrapped in ``<span lang="ja">``), the message is escaped, the
+other values too, and the result is markup: a sentence of the interface can hold the document's
+words marked as Japanese.
 
 The document's own text (the strategy, ministry and project names, anything from data) is never
 translated; templates put it inside an element with ``lang="ja"``.
@@ -26,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup, escape
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
 from starlette.routing import Match
@@ -76,7 +80,11 @@ def gettext(lang: str) -> Gettext:
         if not message:  # gettext("") is the catalogue's header
             return message
         text = catalogue.gettext(message)
-        return text % values if values else text
+        if not values:
+            return text
+        if any(isinstance(v, Markup) for v in values.values()):
+            return escape(text) % values  # Markup's % escapes the values that are not markup
+        return text % values
 
     return _
 

@@ -57,7 +57,7 @@ def page(
     path: str,
     template: str,
     twin: str | None = None,
-    table: str | None = None,
+    table: str | tuple[str, ...] | None = None,
     viewer: ViewerFn | None = None,
 ) -> Callable[[PageFn], PageFn]:
     """Register ``fn`` as the HTML page at ``path`` and its JSON twin at ``twin`` (``path.json``).
@@ -65,7 +65,8 @@ def page(
     ``fn`` takes the request and returns the page's data; the twin is registered first
     because ``/sections/{id}`` would otherwise also take ``/sections/2.1.json``. With ``table``
     (the key of a :func:`ebpm.services.tables.view` in the data) the page also has ``path.csv``
-    and ``path.xlsx``: the same function with the same query, so they hold the rows on screen.
+    and ``path.xlsx``: the same function with the same query, so they hold the rows on screen. A
+    page with several tables (one a chart) names them all; ``?table=`` picks one, the first by default.
     With ``viewer`` the HTML page shows a logged-in user more (their forms, with the session's CSRF
     token): such a page is rendered for that user alone, never cached nor shared, and sent with
     ``no-store``; anyone else gets the cached page. The JSON twin is the same for everyone.
@@ -73,8 +74,10 @@ def page(
 
     def register(fn: PageFn) -> PageFn:
         if table is not None:
+            names = (table,) if isinstance(table, str) else table
+            base = twin.removesuffix(".json") if twin else path  # the home page's are /index.csv …
             for suffix in ("csv", "xlsx"):
-                router.add_api_route(f"{path}.{suffix}", _download(fn, table, suffix), methods=["GET"])
+                router.add_api_route(f"{base}.{suffix}", _download(fn, names, suffix), methods=["GET"])
 
         @wraps(fn)
         def as_json(*args: Any, **kwargs: Any) -> Response:
@@ -114,13 +117,16 @@ def page(
     return register
 
 
-def _download(fn: PageFn, table: str, suffix: str) -> Callable[..., Response]:
-    """The route that writes ``fn``'s table ``table`` as CSV (UTF-8 with a BOM, for Excel) or .xlsx."""
+def _download(fn: PageFn, names: tuple[str, ...], suffix: str) -> Callable[..., Response]:
+    """The route that writes one of ``fn``'s tables (``?table=``, else the first of ``names``) as
+    CSV (UTF-8 with a BOM, for Excel) or .xlsx."""
 
     @wraps(fn)
     def download(*args: Any, **kwargs: Any) -> Response:
         request: Request = kwargs["request"]
-        lang = request.query_params.get("lang") or request.cookies.get("lang") or "ja"
+        lang = i18n.language(request)  # as the page's: ?lang=, else the cookie, else Japanese
+        asked = request.query_params.get("table")
+        table = asked if asked in names else names[0]
         view = fn(*args, **kwargs)[table]
         header, rows = tables.export_rows(view, lang)
         name = _file_name(request.url.path, suffix)
@@ -173,9 +179,15 @@ def _twin_url(request: Request, twin: str) -> str:
     return url + (f"?{request.url.query}" if request.url.query else "")
 
 
-@page("/", "home.html", twin="/index.json")
+@page("/", "home.html", twin="/index.json", table=("ministry_chart", "year_chart"))
 def home(request: Request, k: KnowledgeDep) -> dict[str, Any]:
-    return overview.overview(k)
+    """What ebpm is for and the strategy at a glance; each chart's numbers download as a table."""
+    data = overview.overview(k)
+    whole = tables.TableState(size=tables.MAX_PAGE_SIZE)  # a chart shows every bar: no pages
+    return data | {
+        "ministry_chart": tables.view(data["actions_per_ministry"], overview.PER_MINISTRY_COLUMNS, whole),
+        "year_chart": tables.view(data["deadlines_per_year"], overview.PER_YEAR_COLUMNS, whole),
+    }
 
 
 @page("/diagnostics", "diagnostics.html")
@@ -290,9 +302,20 @@ def commitments(
 
 
 SEARCH_PAGE = 20
+SEARCH_COLUMNS = (
+    tables.Column("rank", "順位", "Rank", "number"),
+    tables.Column("kind", "種類", "Kind"),
+    tables.Column("id", "ID", "ID"),
+    tables.Column("section", "節", "Section"),
+    tables.Column("ministries", "担当", "Owners", "list"),
+    tables.Column("due", "期限", "Due", "date"),
+    tables.Column("relevance", "関連度", "Relevance", "number"),
+    tables.Column("text", "本文（抜粋）", "Text (excerpt)"),
+    tables.Column("line_start", "行", "Line", "number"),
+)
 
 
-@page("/search", "search.html")
+@page("/search", "search.html", table="table")
 def search(
     request: Request,
     k: KnowledgeDep,
@@ -327,6 +350,7 @@ def search(
         "results": None,
         "facet_links": {},
         "pages": None,
+        "table": tables.view([], SEARCH_COLUMNS, tables.TableState(size=limit)),
     }
     if not q.strip():
         return data
@@ -354,6 +378,11 @@ def search(
     }
     titles = {h.id: h.title for h in k.doc.headings}
     data["facet_links"] = _facet_links(q, filters, results.facets, titles)
+    rows = [
+        h | {"rank": first + n, "text": "".join(piece["text"] for piece in h["segments"])}
+        for n, h in enumerate(data["results"]["hits"])
+    ]
+    data["table"] = tables.view(rows, SEARCH_COLUMNS, tables.TableState(size=limit))  # the hits on screen
     return data
 
 
@@ -428,9 +457,32 @@ def goal(
     } | summarize(statuses)
 
 
-@page("/glossary", "glossary.html")
-def glossary(request: Request, k: KnowledgeDep) -> dict[str, Any]:
-    return {"glossary": browse.list_glossary(k)}
+GLOSSARY_COLUMNS = (
+    tables.Column("abbreviation", "略称", "Abbreviation"),
+    tables.Column("name_ja", "正式名称", "Name"),
+    tables.Column("name_en", "英語名", "English name"),
+    tables.Column("line", "原文", "Source line", "number"),
+)
+
+
+@page("/glossary", "glossary.html", table="table")
+def glossary(
+    request: Request,
+    k: KnowledgeDep,
+    state: TableQ,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the abbreviation or names.")] = None,
+) -> dict[str, Any]:
+    """The document's glossary, filtered by text, sortable, paged, downloadable."""
+    entries = browse.list_glossary(k)
+    needle = tables.fold(q).casefold().strip() if q else ""
+    if needle:
+        entries = [
+            e
+            for e in entries
+            if needle
+            in tables.fold(" ".join([e["abbreviation"], e["name_ja"], e["name_en"] or ""])).casefold()
+        ]
+    return {"q": q or "", "glossary": entries, "table": tables.view(entries, GLOSSARY_COLUMNS, state)}
 
 
 @page("/source", "source.html")

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from ebpm.indicators.progress import STATUS_LABELS
 from ebpm.model import GlossaryEntry
 from ebpm.sources.normalize import fold_in_place
-from ebpm.web import i18n
+from ebpm.web import i18n, wording
 from ebpm.web.i18n import N_
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -137,6 +137,9 @@ def chart_data(labels: list[Any], values: list[Any], label: str) -> str:
 
 templates.env.filters["percent"] = percent
 templates.env.filters["section_of"] = section_of
+templates.env.filters["fold"] = fold_in_place  # a page's <title> shows data as its <h1> does
+templates.env.filters.update(wording.FILTERS)
+templates.env.globals.update(wording.GLOBALS)
 templates.env.globals["lines_label"] = lines_label
 templates.env.globals["chart_data"] = chart_data
 templates.env.globals["url_with"] = url_with

@@ -32,6 +32,13 @@
     });
   }
 
+  // the words a chart shows, from its data-words attribute (in the page's language); Japanese
+  // where the page gives none
+  function wordsOf(canvas, defaults) {
+    var given = JSON.parse(canvas.getAttribute("data-words") || "{}");
+    return Object.assign({}, defaults, given);
+  }
+
   // one series over time: observations, the target point, and the linear-trend projection, on the
   // axis the server labels and spans (fiscal years as 2021年度, not as calendar dates; the range is
   // the data's and the target's, not Chart.js's own padding). A series split by category (理学系,
@@ -39,13 +46,14 @@
   // chart holds every category, so nothing is lost without JavaScript.
   function drawSeries() {
     function draw(canvas, data, unit) {
+      var words = wordsOf(canvas, { observations: "観測値", projection: "直線トレンド", target: "目標値" });
       var names = {};
       data.axis.ticks.forEach(function (t) {
         names[t.value] = t.label;
       });
       var datasets = [
         {
-          label: "観測値 (observations)",
+          label: words.observations,
           data: data.points,
           showLine: true,
           borderColor: "#1d4f91",
@@ -55,7 +63,7 @@
       ];
       if (data.projection.length) {
         datasets.push({
-          label: "直線トレンド (projection)",
+          label: words.projection,
           data: data.projection,
           showLine: true,
           borderDash: [6, 4],
@@ -66,7 +74,7 @@
       }
       if (data.target) {
         datasets.push({
-          label: "目標 (target)",
+          label: words.target,
           data: [data.target],
           borderColor: "#8a1c1c",
           backgroundColor: "#8a1c1c",
@@ -139,25 +147,38 @@
   // the budget over the strategy tree: section → subsection → row. Every box and every tooltip line
   // names its level, id and title with its amount in 億円 and its share of the total, so that no
   // number stands unlabelled; a click opens the item's page (the id is the label's first word).
+  // The words come from data-words, with {amount}, {share}, {level} and {label} to fill in.
   function drawTreemaps() {
     var palette = ["#1d4f91", "#3a6fb0", "#6b93c9"];
-    var levels = ["節", "項目", "行"];
-    function oku(v) {
-      var digits = v !== 0 && Math.abs(v) < 0.1 ? 2 : 1;
-      var format = { minimumFractionDigits: digits, maximumFractionDigits: digits };
-      return Number(v).toLocaleString("ja-JP", format) + "億円";
+    function fill(template, values) {
+      return template.replace(/\{(\w+)\}/g, function (whole, key) {
+        return values[key] === undefined ? whole : values[key];
+      });
     }
     document.querySelectorAll("canvas[data-treemap]").forEach(function (canvas) {
       var data = JSON.parse(canvas.getAttribute("data-treemap"));
+      var words = wordsOf(canvas, {
+        levels: ["節", "項目", "行"],
+        dataset: "FY" + data.fiscal_year + " 当初予算（億円）",
+        title: "FY" + data.fiscal_year + " 当初予算",
+        amount: "{amount}億円",
+        share: "全体の{share}%",
+        line: "{level} {label}: {amount}（{share}）",
+      });
+      function oku(v) {
+        var digits = v !== 0 && Math.abs(v) < 0.1 ? 2 : 1;
+        var format = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+        return fill(words.amount, { amount: Number(v).toLocaleString("ja-JP", format) });
+      }
       function share(v) {
-        return data.total ? "全体の" + ((100 * v) / data.total).toFixed(1) + "%" : "";
+        return data.total ? fill(words.share, { share: ((100 * v) / data.total).toFixed(1) }) : "";
       }
       canvas.chart = new Chart(canvas, {
         type: "treemap",
         data: {
           datasets: [
             {
-              label: "FY" + data.fiscal_year + " 当初予算（億円）",
+              label: words.dataset,
               tree: data.leaves,
               key: "value",
               groups: ["section_label", "subsection_label", "item_label"],
@@ -195,11 +216,12 @@
             tooltip: {
               callbacks: {
                 title: function () {
-                  return "FY" + data.fiscal_year + " 当初予算";
+                  return words.title;
                 },
                 label: function (ctx) {
-                  var level = levels[Math.min(ctx.raw.l || 0, 2)];
-                  return level + " " + ctx.raw.g + ": " + oku(ctx.raw.v) + "（" + share(ctx.raw.v) + "）";
+                  var level = words.levels[Math.min(ctx.raw.l || 0, 2)];
+                  var values = { level: level, label: ctx.raw.g, amount: oku(ctx.raw.v), share: share(ctx.raw.v) };
+                  return fill(words.line, values);
                 },
               },
             },
