@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from ebpm.research.methods import GROUPINGS, IO_GROUPINGS, Query
 from ebpm.research.openalex import import_works
@@ -274,3 +275,18 @@ def test_institution_names_are_escaped(ingested_kb: Path, tmp_path: Path) -> Non
     assert PAYLOAD not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "SAMPLE（合成データ）" not in html  # not SAMPLE data: no banner
     assert client.get("/research.json").json()["institutions"][0]["name"] == PAYLOAD
+
+
+def test_every_research_download_is_also_an_excel_workbook(client: TestClient) -> None:
+    """The research pages link an Excel twin of each CSV: the same rows, a frozen, filtered header."""
+    params = {"by": "institution", "years": "2018-2020"}
+    body = client.get("/api/research/indicators", params=params).json()
+    r = client.get("/api/research/indicators", params=params | {"format": "xlsx"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(r.content)).worksheets[0]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    assert sheet.max_row - 1 == len(body["items"])
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("p") + 1).value == pytest.approx(body["items"][0]["p"])
+    html = client.get("/research").text
+    assert "format=xlsx" in html

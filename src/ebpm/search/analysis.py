@@ -83,16 +83,17 @@ def group_term(group: int) -> str:
     return f"#{group}"
 
 
-def analyse(text: str, groups: bool = True) -> tuple[list[str], dict[str, float]]:
+def analyse(text: str, groups: bool = True, folded: str | None = None) -> tuple[list[str], dict[str, float]]:
     """Content words of ``text`` (normalized forms, split mode A) and its synonym groups.
 
     The groups map ``group_term(id)`` to the summed share of the words in that group: a
-    word in k groups gives each 1/k, a word in more than ``MAX_GROUPS`` gives none.
+    word in k groups gives each 1/k, a word in more than ``MAX_GROUPS`` gives none. ``folded``:
+    ``fold(text)`` when the caller has it already (the index folds each document once).
     """
     out: list[str] = []
     meanings: dict[str, float] = {}
     limits = (MAX_GROUPS, PART_SHARE)  # read at each call, so that benchmarks/search.py can vary them
-    for chunk in _chunks(fold(text)):
+    for chunk in _chunks(fold(text) if folded is None else folded):
         for unit in _long_tokenizer().tokenize(chunk):
             word_id = unit.word_id()
             # a dictionary entry always analyses the same way: cached by its id; an unknown

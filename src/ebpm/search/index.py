@@ -90,7 +90,8 @@ def index_rows(
             alt = Counter(words(text))
             alt_rows.append({"doc": n, "text": text, "length_words": sum(alt.values())})
             alt_postings += [{"term": term, "doc": n, "tf": tf} for term, tf in alt.items()]
-        said, groups = analyse(d.text)
+        folded = fold(d.text)  # once: the words, the groups and the trigrams all read it
+        said, groups = analyse(d.text, folded=folded)
         w = Counter(said)
         doc_rows.append(
             {
@@ -109,7 +110,7 @@ def index_rows(
                 "meanings": groups,
             }
         )
-        trigrams.append({"rowid": n, "text": _compact(d.text)})
+        trigrams.append({"rowid": n, "text": bare(folded)})
     return {
         t.search_docs: doc_rows,
         t.search_extras: [{"name": name} for name in extras],
@@ -121,11 +122,6 @@ def index_rows(
 
 def _whole_word(latin: str, folded: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(latin)}(?![a-z0-9])", folded) is not None
-
-
-def _compact(text: str) -> str:
-    """The folded text without spaces or punctuation, as the trigram index sees it."""
-    return bare(fold(text))
 
 
 @dataclass(frozen=True, slots=True)

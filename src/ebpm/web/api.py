@@ -27,7 +27,7 @@ from ebpm.web.deps import (
     SectionQ,
     check_budget_reviewer,
 )
-from ebpm.web.tabular import CSV_RESPONSE, csv_response
+from ebpm.web.tabular import CSV_RESPONSE, table_response
 
 router = APIRouter(prefix="/api", responses={404: {"model": m.ErrorOut}, 422: {"model": m.ErrorOut}})
 
@@ -42,7 +42,7 @@ def page(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]
 
 
 def listing(items: list[dict[str, Any]], limit: int, offset: int, fmt: str, name: str) -> Any:
-    return csv_response(items, name) if fmt == "csv" else page(items, limit, offset)
+    return table_response(items, name, fmt) if fmt != "json" else page(items, limit, offset)
 
 
 @router.get("/health", response_model=m.Health, summary="Liveness: a constant answer")
@@ -54,8 +54,8 @@ def health() -> dict[str, str]:
     "/sections", response_model=list[m.SectionNode], responses=CSV_RESPONSE, summary="The sections tree"
 )
 def sections(k: KnowledgeDep, format: Format = "json") -> Any:
-    if format == "csv":
-        return csv_response(browse.sections_flat(k), "sections")
+    if format != "json":
+        return table_response(browse.sections_flat(k), "sections", format)
     return browse.section_tree(k)
 
 
@@ -181,9 +181,9 @@ def search(
         q, section=section, ministry=ministry, kind=kind, due_by=due_by, limit=offset + limit
     )
     data = overview.search_json(results, offset)
-    if format == "csv":
+    if format != "json":
         rows = [{key: v for key, v in hit.items() if key != "segments"} for hit in data["hits"]]
-        return csv_response(rows, "search")
+        return table_response(rows, "search", format)
     return data
 
 
@@ -199,8 +199,8 @@ def commitments(
     format: Format = "json",
 ) -> Any:
     data = overview.commitments(k, ministry, section, due_by, overdue_as_of)
-    if format == "csv":
-        return csv_response(data["items"], "commitments")
+    if format != "json":
+        return table_response(data["items"], "commitments", format)
     return page(data["items"], limit, offset) | {
         "counts_by_ministry": data["counts_by_ministry"],
         "counts_by_year": data["counts_by_year"],

@@ -53,7 +53,10 @@ BudgetDep = Annotated[BudgetViews, Depends(get_budget)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
-Format = Annotated[Literal["json", "csv"], Query(description="csv: the whole filtered list as CSV.")]
+Format = Annotated[
+    Literal["json", "csv", "xlsx"],
+    Query(description="csv or xlsx: the whole filtered list as CSV (UTF-8, BOM) or as an Excel workbook."),
+]
 SectionQ = Annotated[
     str | None, Query(max_length=40, description="Heading id, e.g. 2.2 or 2.2.1 (takes everything below).")
 ]

@@ -18,7 +18,7 @@ from ebpm.progress.reports import MAX_NOTE, STATUSES
 from ebpm.web.auth import AdminDep, AdminReaderDep, WriterDep, client_ip
 from ebpm.web.deps import Format, IsoDate, Limit, MinistryQ, Offset, ProgressDep, SectionQ
 from ebpm.web.models.common import ErrorOut
-from ebpm.web.tabular import CSV_RESPONSE, csv_response
+from ebpm.web.tabular import CSV_RESPONSE, table_response
 
 router = APIRouter(
     prefix="/api", tags=["follow-up"], responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
@@ -108,9 +108,9 @@ def list_progress(
     format: Format = "json",
 ) -> Any:
     items = progress.listing(ministry, status, overdue_as_of, section)
-    if format == "csv":
+    if format != "json":
         flat = [{k: v for k, v in i.items() if k != "report"} | _report_columns(i["report"]) for i in items]
-        return csv_response(flat, "progress")
+        return table_response(flat, "progress", format)
     return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
 
 

@@ -16,7 +16,7 @@ from ebpm.web.deps import Format, ResearchDep
 from ebpm.web.models import ErrorOut
 from ebpm.web.models import research as m
 from ebpm.web.research_views import YEARS_PATTERN, make_query, trend_rows, years_param
-from ebpm.web.tabular import CSV_RESPONSE, csv_response
+from ebpm.web.tabular import CSV_RESPONSE, table_response
 
 router = APIRouter(
     prefix="/api/research",
@@ -89,7 +89,9 @@ def indicators(
     span = years_param(years, service.default_years())
     q = make_query(span, counting=counting, country=country, institution_type=institution_type)
     result = service.indicators(by, q)
-    return csv_response(result["items"], f"research-indicators-{by}") if format == "csv" else result
+    return (
+        table_response(result["items"], f"research-indicators-{by}", format) if format != "json" else result
+    )
 
 
 @router.get(
@@ -128,7 +130,11 @@ def inputs_outputs(
         researcher_window=researcher_window,
     )
     result = service.inputs_outputs(by, q)
-    return csv_response(result["items"], f"research-inputs-outputs-{by}") if format == "csv" else result
+    return (
+        table_response(result["items"], f"research-inputs-outputs-{by}", format)
+        if format != "json"
+        else result
+    )
 
 
 @router.get(
@@ -148,7 +154,7 @@ def trends(
 ) -> Any:
     span = years_param(years, _all_years(service))
     result = service.trends(by, make_query(span, counting=counting, country=country), window)
-    return csv_response(trend_rows(result), f"research-trends-{by}") if format == "csv" else result
+    return table_response(trend_rows(result), f"research-trends-{by}", format) if format != "json" else result
 
 
 @router.get(
@@ -166,7 +172,7 @@ def patents(
 ) -> Any:
     span = years_param(years, _all_years(service))
     result = service.patent_cited(make_query(span, counting=counting, country=country))
-    return csv_response(result["items"], "research-patents") if format == "csv" else result
+    return table_response(result["items"], "research-patents", format) if format != "json" else result
 
 
 def _all_years(service: ResearchService) -> tuple[int, int] | None:
