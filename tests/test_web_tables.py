@@ -213,3 +213,13 @@ def test_glossary_filters_sorts_and_downloads(client: TestClient) -> None:
     assert [r["abbreviation"] for r in ordered] == sorted(r["abbreviation"] for r in ordered)
     rows = _csv(client, "/glossary.csv", q="ai")
     assert [r[0] for r in rows[1:]] == [tables_fold(r["abbreviation"]) for r in found["rows"]]
+
+
+def test_a_section_page_downloads_its_rows(client: TestClient) -> None:
+    page = _json(client, "/sections/2.2.json", page=2)
+    shown = [m["id"] for g in page["tables"] for m in g["measures"]]
+    rows = _csv(client, "/sections/2.2.csv", page=2)
+    assert rows[0][:3] == ["ID", "節", "具体的な取組"] and [r[0] for r in rows[1:]] == shown
+    sheet = _xlsx(client, "/sections/2.2.xlsx", page=2)
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == shown
+    assert client.get("/sections/1.xlsx").status_code == 200  # a heading without rows: an empty table

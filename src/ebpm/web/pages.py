@@ -196,14 +196,40 @@ def diagnostics(request: Request, k: KnowledgeDep) -> dict[str, Any]:
     return overview.diagnostics(k)
 
 
-@page("/sections/{section_id}", "section.html")
+SECTION_COLUMNS = (
+    tables.Column("id", "ID", "ID"),
+    tables.Column("section", "節", "Section"),
+    tables.Column("commitment", "具体的な取組", "Commitment"),
+    tables.Column("status", "実施状況・現状分析", "Status and analysis"),
+    tables.Column("actions", "今後の取組方針", "Future actions"),
+    tables.Column("ministries", "担当", "Owners", "list"),
+    tables.Column("line_start", "行", "Line", "number"),
+)
+
+
+@page("/sections/{section_id}", "section.html", table="table")
 def section(
     request: Request,
     k: KnowledgeDep,
     section_id: Annotated[str, Path(max_length=40)],
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> dict[str, Any]:
-    return browse.section_detail(k, section_id, page)
+    """A heading's page; its downloads hold the three-column rows of the page in view."""
+    data = browse.section_detail(k, section_id, page)
+    rows = [
+        {
+            "id": m["id"],
+            "section": m["section"],
+            "commitment": m["commitment"]["text"],
+            "status": "\n".join(c["text"] for c in m["status"]),
+            "actions": "\n".join(c["text"] for c in m["actions"]),
+            "ministries": m["commitment"]["ministries"],
+            "line_start": m["line_start"],
+        }
+        for group in data["tables"]
+        for m in group["measures"]
+    ]
+    return data | {"table": tables.view(rows, SECTION_COLUMNS, tables.TableState(size=max(1, len(rows))))}
 
 
 @page("/measures/{measure_id}", "measure.html")
