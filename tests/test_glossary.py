@@ -360,3 +360,17 @@ def test_fuzz_never_raises(lines: list[str], start: int, end: int) -> None:
         assert max(1, start) <= n <= end
     assert len(consumed) >= len(entries)
     assert len(consumed2) >= len(rows)
+
+
+def test_a_repeated_abbreviation_is_reported_not_a_failed_ingest(tmp_path: Path, lines: list[str]) -> None:
+    """A glossary line written twice (18857, ＡＩ) crashed the ingest with a UNIQUE constraint on the
+    search index; the first entry is kept and the repeat is a warning."""
+    from ebpm.services.ingest import ingest
+
+    line = next(n for n, text in enumerate(lines, start=1) if text.startswith("ＡＩ 人工知能"))
+    doubled = [*lines[:line], lines[line - 1], *lines[line:]]
+    source = tmp_path / "strategy.txt"
+    source.write_text("\n".join(doubled), encoding="utf-8")
+    doc, _ = ingest(source, tmp_path / "kb.sqlite")
+    assert [g.abbreviation for g in doc.glossary].count("ＡＩ") == 1
+    assert any("lists ＡＩ again" in w and f"first on line {line}" in w for w in doc.warnings)

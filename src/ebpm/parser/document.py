@@ -78,7 +78,19 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
             coverage[m.line] = f"ministry:{m.abbreviation}"
     if glossary_start is not None:
         gstop = ministry_start if ministry_start is not None else len(lines)
-        doc.glossary, used = parse_glossary(lines, glossary_start + 1, gstop)
+        entries, used = parse_glossary(lines, glossary_start + 1, gstop)
+        # an abbreviation listed twice (an editing slip) keeps its first entry: it names one
+        # element of the graph, and the repeat is reported, not a failed ingest
+        listed_on: dict[str, int] = {}
+        for g in entries:
+            if g.abbreviation in listed_on:
+                doc.warnings.append(
+                    f"line {g.line}: the glossary lists {g.abbreviation} again (first on line "
+                    f"{listed_on[g.abbreviation]}); the first entry is kept"
+                )
+            else:
+                listed_on[g.abbreviation] = g.line
+                doc.glossary.append(g)
         for ln in used:
             coverage.setdefault(ln, "glossary")
         for g in doc.glossary:
