@@ -9,6 +9,7 @@ from datetime import date
 from ebpm.commitments.deadlines import Deadline, due_summary, extract_deadlines
 from ebpm.errors import UnknownMinistryError as UnknownMinistryError  # re-exported for the command
 from ebpm.errors import UnknownSectionError as UnknownSectionError
+from ebpm.indicators.periods import current_fiscal_year
 from ebpm.model import Document
 from ebpm.sources.normalize import compact
 
@@ -132,6 +133,5 @@ def counts_by_year(rows: list[Commitment]) -> Counter[str]:
         if r.due is None:
             out[r.category] += 1
         else:
-            fy = r.due.year if r.due.month >= 4 else r.due.year - 1
-            out[f"FY{fy}"] += 1
+            out[f"FY{current_fiscal_year(r.due)}"] += 1
     return out

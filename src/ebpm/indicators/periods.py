@@ -133,7 +133,8 @@ def label_ja(label: str) -> str:
 
 
 def current_fiscal_year(today: date) -> int:
-    """The fiscal year ``today`` falls in (April–March): 2024-03-31 is in FY2023."""
+    """The fiscal year a date falls in (April–March): 2024-03-31 is in FY2023. The one definition:
+    due dates, imports and pages all count fiscal years with it."""
     return today.year if today.month >= 4 else today.year - 1
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from ebpm.errors import UnknownColumnError
+from ebpm.indicators.periods import current_fiscal_year
 from ebpm.progress.actions import ActionRef
 from ebpm.progress.reports import CLOSED
 from ebpm.progress.reports import STATUS_LABELS as PROGRESS_LABELS
@@ -47,11 +48,6 @@ COLUMNS = (
 SORTS = ("due", "section", "fiscal_year", "id", "progress_label", "line_start")
 
 
-def fiscal_year(d: date) -> int:
-    """Japanese fiscal year: FY2023 runs from April 2023 to March 2024."""
-    return d.year if d.month >= 4 else d.year - 1
-
-
 def year_key(row: Json) -> str:
     """The jump-list key of a row: FY2024, or the category of an undated due."""
     return f"FY{row['fiscal_year']}" if row["fiscal_year"] else str(row["due_category"])
@@ -72,11 +68,12 @@ class ActionFilters:
     as_of: date | None = None
 
 
-def _row(k: Knowledge, a: ActionRef, report: Json | None, as_of: date) -> Json:
+def _document_row(k: Knowledge, a: ActionRef) -> Json:
+    """What the document says of an action (its progress and overdue mark are added per request)."""
     m = k.measures[a.measure_id]
     heading = k.headings.get(a.section)
     commitment = fold(m.commitment.text)
-    status = report["status"] if report else None
+    fy = current_fiscal_year(a.due) if a.due else None
     return {
         "id": a.id,
         "measure_id": a.measure_id,
@@ -89,11 +86,8 @@ def _row(k: Knowledge, a: ActionRef, report: Json | None, as_of: date) -> Json:
         "inherited": a.inherited,
         "due": a.due.isoformat() if a.due else None,
         "due_category": a.due_category,
-        "fiscal_year": fiscal_year(a.due) if a.due else None,
-        "due_label": f"{fiscal_year(a.due)}年度" if a.due else CATEGORY_LABELS.get(a.due_category, ""),
-        "progress": status,
-        "progress_label": PROGRESS_LABELS.get(status, "未報告") if status else "未報告",
-        "overdue": bool(a.due and a.due < as_of and status not in CLOSED),
+        "fiscal_year": fy,
+        "due_label": f"{fy}年度" if fy else CATEGORY_LABELS.get(a.due_category, ""),
         "also_in": [],
         "also_in_sections": [],
         "line_start": a.line_start,
@@ -101,37 +95,61 @@ def _row(k: Knowledge, a: ActionRef, report: Json | None, as_of: date) -> Json:
     }
 
 
+def _document_rows(k: Knowledge) -> list[tuple[Json, str]]:
+    """Every distinct action once, its re-posted copies folded into it, in document order, with the
+    text a topic filter searches. Built once per loaded knowledge base: folding the text of 869
+    actions is most of the cost of a list, and the document does not change while it is loaded."""
+
+    def build(k_: Knowledge) -> list[tuple[Json, str]]:
+        rows: dict[str, Json] = {}
+        for a in browse.actions(k_).values():
+            position = int(a.id.rsplit(".a", 1)[1]) - 1
+            link = k_.reposts.get((a.measure_id, "action", position))
+            original = link.original if link else None
+            if original is not None and original[1] == "action":
+                original_id = f"{original[0]}.a{original[2] + 1}"
+                if original_id in rows:
+                    target = rows[original_id]
+                    target["also_in"].append(a.measure_id)
+                    target["also_in_sections"].append(a.section)
+                    target["ministries"] += [o for o in a.owners if o not in target["ministries"]]
+                    continue
+            rows[a.id] = _document_row(k_, a)
+        return [(r, compact(r["text"] + r["commitment"] + r["section_title"])) for r in rows.values()]
+
+    return k.derived("action_rows", build)
+
+
+def _rows(k: Knowledge, reports: dict[str, Json], as_of: date) -> list[tuple[Json, str]]:
+    """The document's rows with each action's progress and its overdue mark as of ``as_of``."""
+    day = as_of.isoformat()
+    out = []
+    for row, haystack in _document_rows(k):
+        report = reports.get(row["id"])
+        status = report["status"] if report else None
+        live = {
+            "progress": status,
+            "progress_label": PROGRESS_LABELS.get(status, "未報告") if status else "未報告",
+            "overdue": bool(row["due"] and row["due"] < day and status not in CLOSED),
+        }
+        out.append((row | live, haystack))
+    return out
+
+
 def all_rows(k: Knowledge, reports: dict[str, Json], as_of: date) -> list[Json]:
     """Every distinct action once, its re-posted copies folded into it, in document order."""
-    actions = browse.actions(k)
-    rows: dict[str, Json] = {}
-    for a in actions.values():
-        position = int(a.id.rsplit(".a", 1)[1]) - 1
-        link = k.reposts.get((a.measure_id, "action", position))
-        original = link.original if link else None
-        if original is not None and original[1] == "action":
-            original_id = f"{original[0]}.a{original[2] + 1}"
-            if original_id in rows:
-                target = rows[original_id]
-                target["also_in"].append(a.measure_id)
-                target["also_in_sections"].append(a.section)
-                target["ministries"] += [o for o in a.owners if o not in target["ministries"]]
-                continue
-        rows[a.id] = _row(k, a, reports.get(a.id), as_of)
-    return list(rows.values())
+    return [row for row, _ in _rows(k, reports, as_of)]
 
 
-def _matches(row: Json, f: ActionFilters, owner: str | None, needle: str | None) -> bool:
+def _matches(row: Json, haystack: str, f: ActionFilters, owner: str | None, needle: str | None) -> bool:
     if owner is not None and owner not in row["ministries"]:
         return False
     if f.section is not None and not any(
         browse.under(s, f.section) for s in [row["section"], *row["also_in_sections"]]
     ):
         return False
-    if needle is not None:
-        haystack = compact(fold(row["text"] + row["commitment"] + row["section_title"]))
-        if needle not in haystack:
-            return False
+    if needle is not None and needle not in haystack:
+        return False
     if f.progress is not None and (row["progress"] or "unreported") != f.progress:
         return False
     return not (f.overdue and not row["overdue"])
@@ -147,7 +165,7 @@ def actions_page(k: Knowledge, reports: dict[str, Json], f: ActionFilters, state
     as_of = f.as_of or date.today()
     owner = compact(f.ministry) if f.ministry else None
     needle = compact(fold(f.q)) if f.q and f.q.strip() else None
-    rows = [r for r in all_rows(k, reports, as_of) if _matches(r, f, owner, needle)]
+    rows = [r for r, haystack in _rows(k, reports, as_of) if _matches(r, haystack, f, owner, needle)]
     years = Counter(year_key(r) for r in rows)  # before the year filter: the jump list shows them all
     sections = Counter(".".join(r["section"].split(".")[:3]) for r in rows)
     if f.year is not None:

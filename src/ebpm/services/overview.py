@@ -9,10 +9,11 @@ from pathlib import PurePath
 from typing import Any
 
 from ebpm.commitments.listing import Commitment, counts_by_ministry, counts_by_year, list_commitments
+from ebpm.indicators.periods import current_fiscal_year
 from ebpm.parser.measures import LOW_CONFIDENCE
 from ebpm.search.index import Results
 from ebpm.services import action_table
-from ebpm.services.action_table import CATEGORY_LABELS, fiscal_year, year_order
+from ebpm.services.action_table import CATEGORY_LABELS, year_order
 from ebpm.services.browse import NotFoundError, check_filters, measure_summary, section_tree
 from ebpm.services.knowledge import Knowledge
 from ebpm.services.tables import Column
@@ -149,7 +150,7 @@ def commitment_json(c: Commitment, as_of: date | None = None) -> Json:
         "due": c.due.isoformat() if c.due else None,
         "due_category": c.category,
         "phrase": c.phrase,
-        "fiscal_year": fiscal_year(c.due) if c.due else None,
+        "fiscal_year": current_fiscal_year(c.due) if c.due else None,
         "inherited": c.inherited,
         "overdue": bool(as_of and c.due and c.due < as_of),
         "line_start": c.line_start,
