@@ -75,3 +75,11 @@ class StaleVersionError(RuntimeError):
 
 class UnknownColumnError(ValueError):
     """A table sorted by a key that is none of its columns; the message lists the keys. (HTTP 422.)"""
+
+
+class UnknownEditionError(NotFoundError):
+    """An edition of the strategy that is not in the knowledge base; the message lists those that are."""
+
+
+class EditionFormatError(ValueError):
+    """An edition that is not a year such as 2024."""

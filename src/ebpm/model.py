@@ -131,6 +131,8 @@ class Document:
     source: str
     sha256: str
     line_count: int
+    # the year of the edition (統合イノベーション戦略２０２４ → "2024"), "" when unknown
+    edition: str = ""
     headings: list[Heading] = field(default_factory=list)
     goals: list[GoalStatement] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)

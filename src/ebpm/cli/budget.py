@@ -16,11 +16,10 @@ from sqlalchemy import Engine
 
 from ebpm.budget.projects import BudgetImportError, import_projects
 from ebpm.budget.service import BudgetService, UnknownProjectError, unmapped
-from ebpm.cli.common import DbOption, app, console, err, fail, load
+from ebpm.cli.common import DbOption, app, console, err, fail, load_followup
 from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.services.browse import NotFoundError
 from ebpm.sources.tabular import ReadError
-from ebpm.store import knowledge_base
 from ebpm.store.monitoring import Access, MonitoringStoreError
 
 budget = typer.Typer(help="Budget projects mapped onto the strategy.", no_args_is_help=True)
@@ -31,7 +30,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout."
 
 
 def _service(db: Path | None, store: Path | None, access: Access = "read") -> BudgetService:
-    return BudgetService(load(db), open_monitoring(store, access))
+    return BudgetService(load_followup(db), open_monitoring(store, access))
 
 
 def _json(payload: Any) -> None:
@@ -68,7 +67,7 @@ def finish_mapping(db: Path, reader: Engine, store: Path | None) -> None:
         return
     try:
         console.print(f"{pending:,} budget projects are not yet mapped: mapping them", highlight=False)
-        _map(BudgetService(knowledge_base.read(db), writer), pending_only=True)
+        _map(BudgetService(load_followup(db), writer), pending_only=True)
     finally:
         writer.dispose()
 

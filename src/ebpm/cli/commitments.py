@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ebpm.cli.common import DbOption, app, console, fail, load
+from ebpm.cli.common import DbOption, EditionOption, app, console, fail, load
 from ebpm.commitments.listing import (
     Commitment,
     UnknownMinistryError,
@@ -72,11 +72,12 @@ def commitments_command(
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV (UTF-8 with BOM) to stdout.")] = False,
     db: DbOption = None,
+    edition: EditionOption = None,
 ) -> None:
     """Each ministry's actions with their due dates, sorted by due date, with counts per ministry and year."""
     if as_json and as_csv:
         raise fail("--json and --csv: choose one output format")
-    doc = load(db)
+    doc = load(db, edition)
     try:
         rows = list_commitments(
             doc, ministry, _date(due_by, "--due-by"), _date(overdue_as_of, "--overdue-as-of"), section
@@ -127,9 +128,10 @@ def commitments_command(
 def reposts_command(
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")] = False,
     db: DbOption = None,
+    edition: EditionOption = None,
 ) -> None:
     """Every re-posted (再掲) item with its original, and every original with its re-posts."""
-    doc = load(db)
+    doc = load(db, edition)
     links = link_reposts(doc)
     by_key = dict(cells(doc))
     back = reposts_of(links)

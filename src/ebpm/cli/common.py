@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,8 +15,10 @@ from rich.markup import escape
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from typer.core import TyperGroup
 
+from ebpm.errors import EditionFormatError, UnknownEditionError
 from ebpm.model import Document
 from ebpm.store import knowledge_base
+from ebpm.store.editions import FOLLOWUP_ENV, Editions
 from ebpm.store.knowledge_base import KnowledgeBaseError
 from ebpm.store.monitoring import MonitoringStoreError
 
@@ -79,9 +82,44 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def load(db: Path | None) -> Document:
-    """The policy graph from the knowledge base, or a clear error."""
+EditionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--edition",
+        help="The strategy's edition, a year such as 2024 (default: the latest in the knowledge base).",
+        show_default=False,
+    ),
+]
+
+
+def edition_path(db: Path | None, edition: str | None) -> Path:
+    """The file of ``edition`` (the latest when None) in the knowledge base, or a clear error."""
     try:
-        return knowledge_base.read(knowledge_base.resolve_path(db))
+        return Editions.of(knowledge_base.resolve_path(db)).path(edition)
+    except (UnknownEditionError, EditionFormatError) as exc:
+        raise fail(str(exc)) from None
+
+
+def followup_edition(db: Path | None) -> str | None:
+    """The edition the monitoring store's ids refer to: $EBPM_FOLLOWUP_EDITION, else the oldest
+    edition in the knowledge base (see ebpm.services.knowledge.EditionCaches.followup_edition)."""
+    found = Editions.of(knowledge_base.resolve_path(db))
+    chosen = os.environ.get(FOLLOWUP_ENV) or None
+    if chosen is not None:
+        edition_path(db, chosen)
+        return chosen
+    return next(iter(found.files), None)
+
+
+def load_followup(db: Path | None) -> Document:
+    """The policy graph of the follow-up edition: what indicator, budget and progress commands
+    read and write against."""
+    return load(db, followup_edition(db))
+
+
+def load(db: Path | None, edition: str | None = None) -> Document:
+    """The policy graph of one edition (the latest by default), or a clear error."""
+    try:
+        return knowledge_base.read(edition_path(db, edition))
     except KnowledgeBaseError as exc:
         raise fail(str(exc)) from None

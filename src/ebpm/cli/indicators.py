@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
-from ebpm.cli.common import DbOption, app, console, err, fail, load
+from ebpm.cli.common import DbOption, app, console, err, fail, load_followup
 from ebpm.indicators.estat import EStatClient, EStatError
 from ebpm.indicators.importing import ObservationImportError, RawRow, records, run_import
 from ebpm.indicators.monitor import Monitor, UnknownSeriesError
@@ -47,7 +47,7 @@ def open_monitoring(store: Path | None, access: monitoring.Access) -> Engine:
 
 
 def _monitor(db: Path | None, store: Path | None, access: monitoring.Access = "read") -> Monitor:
-    doc = load(db)
+    doc = load_followup(db)
     return Monitor(doc, open_monitoring(store, access))
 
 

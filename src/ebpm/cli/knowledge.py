@@ -13,13 +13,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ebpm.cli.common import DbOption, app, console, err, fail, load
+from ebpm.cli.common import DbOption, EditionOption, app, console, err, fail, load
+from ebpm.errors import EditionFormatError
 from ebpm.export.graph_csv import ENCODINGS, write_csv
 from ebpm.export.graph_json import to_json
 from ebpm.parser.document import StructureError
-from ebpm.services.ingest import Summary, ingest
+from ebpm.services.ingest import Summary, exit_status, ingest
 from ebpm.sources.corpus import BUNDLED_LICENCE, BUNDLED_SOURCE, CorpusError
 from ebpm.store import knowledge_base
+from ebpm.store.editions import Editions
 
 
 class ExportFormat(StrEnum):
@@ -51,6 +53,13 @@ def _print_summary(summary: Summary) -> None:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     for m in summary.missing:
         console.print(f"[bold yellow]missing:[/] {m}", highlight=False)
+    if summary.verdict == "poor":
+        # counts alone look normal on a failed parse: say it plainly, with the evidence
+        console.print("[bold red]parse quality: poor[/] (the document did not parse well)", highlight=False)
+        for r in summary.verdict_reasons:
+            console.print(f"  {r}", highlight=False)
+    else:
+        console.print("parse quality: good")
 
 
 @app.command("ingest")
@@ -70,8 +79,17 @@ def ingest_command(
             help="Also use the search data written for the 2023 text (row phrasings, thesaurus).",
         ),
     ] = False,
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            "--edition",
+            help="The edition this document is, a year (default: read from its title).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Parse the strategy into the policy graph and replace the knowledge base atomically."""
+    """Parse one edition of the strategy into the policy graph; add it to the knowledge base or
+    replace that edition atomically, leaving the other editions alone."""
     target = knowledge_base.resolve_path(db)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True
@@ -86,22 +104,32 @@ def ingest_command(
             )
 
         try:
-            _, summary = ingest(path, target, step, allow_partial, search_extras)
-        except (CorpusError, StructureError) as exc:
+            _, summary = ingest(path, target, step, allow_partial, search_extras, edition)
+        except (CorpusError, StructureError, EditionFormatError) as exc:
             raise fail(str(exc)) from None
         progress.update(task, completed=len(INGEST_STEPS))
     _print_summary(summary)
+    written = summary.path or target
     if summary.kept:
+        why = "looks incomplete" if summary.missing else "parsed poorly"
         err.print(
-            "[bold yellow]the document looks incomplete: the complete knowledge base "
-            f"{escape(str(target))} was kept (give --allow-partial to replace it)[/]",
+            f"[bold yellow]the document {why}: the complete {summary.edition} edition in "
+            f"{escape(str(written))} was kept (give --allow-partial to replace it)[/]",
             highlight=False,
         )
-        raise typer.Exit(code=2)
-    console.print(f"knowledge base written to [bold]{target}[/]")
+        raise typer.Exit(code=exit_status(summary))
+    others = [e for e in Editions.of(target).names() if e != summary.edition]
+    console.print(
+        f"knowledge base written to [bold]{escape(str(written))}[/] (edition {summary.edition}"
+        + (f"; other editions kept: {', '.join(others)})" if others else ")"),
+        highlight=False,
+    )
     if summary.missing:
         err.print("[bold yellow]the document looks incomplete; parsed what was there[/]")
         raise typer.Exit(code=2)
+    if exit_status(summary) == 3:
+        err.print("[bold yellow]the document parsed poorly; what was read is stored[/]")
+        raise typer.Exit(code=3)
 
 
 @app.command("export")
@@ -119,11 +147,12 @@ def export_command(
     ] = None,
     encoding: Annotated[str, typer.Option(help=f"CSV encoding: {', '.join(ENCODINGS)}.")] = "utf-8-sig",
     db: DbOption = None,
+    edition: EditionOption = None,
 ) -> None:
-    """Write the policy graph as JSON (schemas/policy-graph.schema.json) or CSV tables."""
+    """Write the policy graph of one edition as JSON (schemas/policy-graph.schema.json) or CSV tables."""
     if encoding not in ENCODINGS:
         raise fail(f"--encoding: {encoding!r} is not one of {', '.join(ENCODINGS)}")
-    doc = load(db)
+    doc = load(db, edition)
     if format is ExportFormat.json:
         payload = json.dumps(to_json(doc), ensure_ascii=False, indent=1)
         if output is None:
@@ -147,6 +176,37 @@ def _write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise fail(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+@app.command("editions")
+def editions_command(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the editions of the strategy in the knowledge base, oldest first (the latest is the default)."""
+    found = Editions.of(knowledge_base.resolve_path(db))
+    rows = []
+    for year, path in found.files.items():
+        doc = knowledge_base.read(path)
+        rows.append(
+            {
+                "edition": year,
+                "file": str(path),
+                "rows": len(doc.measures),
+                "lines": doc.line_count,
+                "sha256": doc.sha256,
+                "default": year == found.latest,
+            }
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not rows:
+        raise fail(f"{found.db}: no knowledge base here; run `ebpm ingest` first")
+    table = Table(title="Editions 版", show_header=True)
+    for name in ("edition", "rows", "lines", "file"):
+        table.add_column(name)
+    for r in rows:
+        mark = " (default)" if r["default"] else ""
+        table.add_row(f"{r['edition']}{mark}", str(r["rows"]), str(r["lines"]), str(r["file"]))
+    console.print(table)
 
 
 @app.command("about")

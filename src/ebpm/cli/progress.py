@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ebpm.accounts import service as accounts
 from ebpm.accounts.principal import Principal
-from ebpm.cli.common import DbOption, app, console, fail, load
+from ebpm.cli.common import DbOption, app, console, fail, load_followup
 from ebpm.cli.indicators import JsonOption, MonitoringOption, open_monitoring
 from ebpm.cli.users import cli_actor
 from ebpm.errors import (
@@ -51,7 +51,9 @@ def _acting(service: ProgressService, user: str | None) -> Principal:
 
 
 def _service(db: Path | None, store: Path | None, access: str) -> ProgressService:
-    return ProgressService(load(db), open_monitoring(store, "write" if access == "write" else "read"))
+    return ProgressService(
+        load_followup(db), open_monitoring(store, "write" if access == "write" else "read")
+    )
 
 
 @progress.command("set")
@@ -103,7 +105,9 @@ def import_command(
     verb = "would write" if dry_run else "wrote"
     console.print(
         f"{escape(file.name)}: {result.rows:,} rows: {verb} {result.written:,} reports, "
-        f"{result.unchanged:,} unchanged{' (dry run: nothing written)' if dry_run else ''}",
+        f"{result.unchanged:,} unchanged"
+        f"{f', {result.skipped:,} rows without a report skipped' if result.skipped else ''}"
+        f"{' (dry run: nothing written)' if dry_run else ''}",
         highlight=False,
     )
 

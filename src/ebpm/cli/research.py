@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ebpm.cli.common import DbOption, app, console, err, fail, load
+from ebpm.cli.common import DbOption, app, console, err, fail, load_followup
 from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.export.tables import to_csv
 from ebpm.research import analytics, feed, funding_types
@@ -505,7 +505,7 @@ def feed_command(
             rows = feed.observations(e, entries, labels)
         except ValueError as exc:
             raise fail(str(exc)) from None
-    monitor = Monitor(load(db), open_monitoring(monitoring_db, "write"))
+    monitor = Monitor(load_followup(db), open_monitoring(monitoring_db, "write"))
     digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
     try:
         result = run_import(

@@ -13,10 +13,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ebpm.cli.common import DbOption, app, console, fail
+from ebpm.cli.common import DbOption, EditionOption, app, console, edition_path, fail
 from ebpm.search.documents import KINDS
 from ebpm.search.index import IndexMissingError, QueryError, SearchIndex
-from ebpm.store import knowledge_base
 
 
 @app.command("search")
@@ -33,6 +32,7 @@ def search_command(
     limit: Annotated[int, typer.Option(min=1, max=200, help="How many hits to show.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Write JSON to stdout.")] = False,
     db: DbOption = None,
+    edition: EditionOption = None,
 ) -> None:
     """Search the strategy; hits are ranked (BM25) and come with facet counts."""
     due = None
@@ -41,7 +41,7 @@ def search_command(
             due = date.fromisoformat(due_by)
         except ValueError:
             raise fail(f"--due-by: {due_by!r} is not a date; write it as YYYY-MM-DD") from None
-    path = knowledge_base.resolve_path(db)
+    path = edition_path(db, edition)
     if not path.exists():
         raise fail(f"{path}: no knowledge base here; run `ebpm ingest` first")
     try:

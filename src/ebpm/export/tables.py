@@ -23,6 +23,12 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def restore(text: str) -> str:
+    """The text :func:`neutralise` was given: an importer reading back a sheet ebpm wrote gets
+    the stored text, not one with a quote more on every round trip."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
 def cell(value: Any) -> str:
     """``value`` as the text of one CSV cell: text neutralised, numbers as they are."""
     if isinstance(value, str):

@@ -10,13 +10,14 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
 
 from ebpm.export.tables import neutralise
 
@@ -39,12 +40,18 @@ def _value(value: Any) -> Any:
 
 
 def workbook(
-    header: Sequence[str], rows: Sequence[Sequence[Any]], title: str, note: str | None = None
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    title: str,
+    note: str | None = None,
+    choices: Mapping[int, Sequence[str]] | None = None,
 ) -> bytes:
     """``rows`` under ``header`` as the bytes of an .xlsx file with one sheet named ``title``.
 
     ``note`` (the source and the filters, say) goes in a second sheet, so that the data sheet stays
-    a plain table that filters, sorts and pivots without a line to skip."""
+    a plain table that filters, sorts and pivots without a line to skip. ``choices`` maps a
+    column (0-based) to the values its cells may take: Excel offers them as a drop-down list and
+    refuses others (a sheet that comes back in through an importer)."""
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]  # Excel's limit
@@ -64,6 +71,19 @@ def workbook(
         if longest > MAX_WIDTH:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, allowed in (choices or {}).items():
+        letter = get_column_letter(column + 1)
+        # a list written inline ("a,b,c") needs no helper sheet; Excel caps it at 255 characters
+        rule = DataValidation(
+            type="list",
+            formula1='"' + ",".join(allowed) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=str(header[column])[:32],
+            error="一覧から選んでください: " + "、".join(allowed),
+        )
+        rule.add(f"{letter}2:{letter}{max(len(rows), 1) + 1}")
+        sheet.add_data_validation(rule)
     if note:
         about = book.create_sheet("about")
         for line in note.splitlines():

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from ebpm.errors import NotFoundError
+from ebpm.errors import InvalidInputError, NotFoundError
 from ebpm.indicators import charts
 from ebpm.indicators.periods import Period, label_ja, parse_period
 from ebpm.indicators.progress import (
@@ -60,15 +60,26 @@ class Observation:
 
 
 class Monitor:
-    def __init__(self, doc: Document, store: Engine) -> None:
+    def __init__(self, doc: Document, store: Engine, carried: dict[str, str] | None = None) -> None:
+        """``carried``: for an edition other than the one the store was filled against, each of
+        this edition's series that continues one of that edition (same name and unit), with the
+        id the store knows it by. Its observations and targets carry over; a series without one
+        has only the document's own figures, and nothing can be written from this edition."""
         series, observations, targets = build_registry(doc)
         self.doc = doc
         self.store = store
+        self.carried = carried
         self.series = {s.id: s for s in series}
         self.doc_observations: dict[str, list[DocumentFact]] = {}
         for fact in observations:
             self.doc_observations.setdefault(fact.series_id, []).append(fact)
         self.doc_targets = {fact.series_id: fact for fact in targets}
+
+    def stored_id(self, series_id: str) -> str:
+        """The id the monitoring store keeps ``series_id``'s records under ("" for none)."""
+        if self.carried is None:
+            return series_id
+        return self.carried.get(series_id, "")
 
     def get(self, series_id: str) -> Series:
         s = self.series.get(series_id)
@@ -83,10 +94,11 @@ class Monitor:
         s = self.get(series_id)
         if s.unit is not None:
             return s.unit
+        stored = self.stored_id(series_id)
         with self.store.connect() as conn:
             row = conn.execute(
                 select(t.observations.c.unit)
-                .where(t.observations.c.series_id == series_id, t.observations.c.unit.is_not(None))
+                .where(t.observations.c.series_id == stored, t.observations.c.unit.is_not(None))
                 .order_by(t.observations.c.id)
                 .limit(1)
             ).first()
@@ -102,7 +114,8 @@ class Monitor:
                 f.period.end.isoformat(),
                 f.value,
                 f.unit,
-                f"統合イノベーション戦略2023 {f.line}行" + (f" / {s.source}" if s.footnotes else ""),
+                f"統合イノベーション戦略{self.doc.edition} {f.line}行"
+                + (f" / {s.source}" if s.footnotes else ""),
                 None,
                 "document",
                 f.line,
@@ -114,7 +127,7 @@ class Monitor:
         with self.store.connect() as conn:
             rows = conn.execute(
                 select(t.observations)
-                .where(t.observations.c.series_id == series_id)
+                .where(t.observations.c.series_id == self.stored_id(series_id))
                 .order_by(t.observations.c.id)
             ).all()
         imported = [
@@ -148,7 +161,9 @@ class Monitor:
         with self.store.connect() as conn:
             row = conn.execute(
                 select(t.targets)
-                .where(t.targets.c.series_id == series_id, t.targets.c.superseded_at.is_(None))
+                .where(
+                    t.targets.c.series_id == self.stored_id(series_id), t.targets.c.superseded_at.is_(None)
+                )
                 .order_by(t.targets.c.id.desc())
                 .limit(1)
             ).first()
@@ -186,6 +201,12 @@ class Monitor:
         from ebpm.indicators.importing import MAX_ABS  # importing imports this module
 
         self.get(series_id)
+        if self.carried is not None:
+            raise InvalidInputError(
+                "series",
+                f"{series_id}: targets are set on the edition the monitoring store follows, "
+                "not on this one (add /e/<that edition>/ or edition=)"
+            )
         if direction not in ("up", "down"):
             raise InvalidTargetError(f"direction must be up or down, not {direction!r}")
         # bool is an int: True would be a target of 1.0

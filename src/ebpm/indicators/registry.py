@@ -180,7 +180,7 @@ def build_registry(doc: Document) -> tuple[list[Series], list[DocumentFact], lis
                     line=i.line,
                     line_end=i.line_end,
                     footnotes=tuple(i.footnotes),
-                    source=source or f"統合イノベーション戦略2023 {i.line}行",
+                    source=source or f"統合イノベーション戦略{doc.edition} {i.line}行",
                     document_text=v.text if v is not None else i.text,
                 )
             )

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from ebpm.model import Document, GoalKind, GoalStatement, Heading
+from ebpm.parser.edition import edition_of_text
 from ebpm.parser.footnotes import find_footnote_blocks, find_references
 from ebpm.parser.glossary import parse_glossary, parse_ministries
 from ebpm.parser.goals import BlockKind, block_header
@@ -18,6 +19,7 @@ from ebpm.parser.headings import GLOSSARY_HEADER, parse_headings
 from ebpm.parser.indicators import parse_indicator_block
 from ebpm.parser.lines import is_blank, page_number_lines
 from ebpm.parser.measures import TableRegion, is_table_header, parse_table
+from ebpm.parser.restore import RESTORED_CONFIDENCE, restore_line_ends
 from ebpm.parser.tags import GENERIC_OWNERS
 from ebpm.sources.normalize import compact, join_wrapped
 
@@ -43,8 +45,12 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the file opens no line
-    doc = Document(source=source, sha256=sha256, line_count=len(lines))
+    doc = Document(source=source, sha256=sha256, line_count=len(lines), edition=edition_of_text(text) or "")
     coverage = doc.coverage
+    # an extraction without trailing spaces lost the mark of paragraph ends: put it back
+    lines, restored = restore_line_ends(lines)
+    if restored:
+        doc.warnings.append(restored)
 
     glossary_start = _find(lines, GLOSSARY_HEADER)
     ministry_start = _find(lines, MINISTRY_HEADER, glossary_start or 0)
@@ -61,6 +67,16 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
             for ln in range(f.line, f.line_end + 1):
                 if not is_blank(lines[ln - 1]):
                     coverage[ln] = f"footnote:{f.number}"
+    numbers = sorted(f.number for b in blocks for f in b.footnotes)
+    if numbers:
+        # footnotes are numbered in one sequence: a gap is a footnote read into the body text
+        gaps = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        if gaps:
+            shown = ", ".join(str(n) for n in gaps[:20]) + (" …" if len(gaps) > 20 else "")
+            doc.warnings.append(
+                f"footnotes {shown} ({len(gaps)} of {numbers[-1]}) were not found: their text is "
+                "probably read into the text around them"
+            )
     for i in page_number_lines(lines[:body_stop]):
         noise.add(i)
         coverage[i + 1] = "noise:page-number"
@@ -111,7 +127,7 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     known = {compact(m.abbreviation) for m in doc.ministries} | set(GENERIC_OWNERS)
 
     step("headings")
-    doc.headings = parse_headings(lines, body_stop)
+    doc.headings = parse_headings(lines, body_stop, noise)
     for h in doc.headings:
         coverage[h.line] = f"heading:{h.id}"
     _check_structure(doc, lines)
@@ -134,6 +150,11 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     for i, raw in enumerate(lines):
         if raw and is_blank(raw):
             coverage.setdefault(i + 1, "noise:blank-like")
+    if restored:
+        for row in doc.measures:
+            if row.confidence > RESTORED_CONFIDENCE:
+                row.confidence = RESTORED_CONFIDENCE
+                row.reasons.append("paragraph ends were inferred (the text has no trailing spaces)")
     _check_completeness(doc)
     return doc
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ebpm.model import Footnote
-from ebpm.parser.lines import is_blank, is_complete
+from ebpm.parser.lines import CELL_WIDTH, display_width, is_blank, is_complete
 from ebpm.sources.normalize import join_wrapped
 
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})(?: (?=\S)|(?![\d,.．年月日度件社名人%％か機拠箇])(?=\S))")
@@ -68,6 +68,53 @@ def _lines_before_next_footnote(
     return []
 
 
+def _cited(text: str, number: int) -> bool:
+    """Whether ``text`` holds ``number`` glued to it as a citation (not inside a longer number)."""
+    digits = str(number)
+    return any(
+        _is_citation(text, m.start(), m.end(), number, {number}, glued=False)
+        for m in re.finditer(rf"(?<![0-9]){digits}(?![0-9])", text)
+    )
+
+
+# Source lines one page can hold (three columns of a table page, blank lines included).
+_PAGE_SPAN = 250
+
+
+def _unanchored_footnote(
+    lines: list[str], body_start: int, i: int, expected: int, seen: set[int]
+) -> int | None:
+    """The footnote number line ``i`` opens in a text without lone-space lines, if it opens one.
+
+    Without the mark a footnote is read from its content: it follows a blank line, it is as wide
+    as the page (or the line above it is), its number is the next in the sequence, and the body
+    text above it on the page cites that number.
+    """
+    raw = lines[i]
+    m = _FOOTNOTE_START.match(raw)
+    if not m:
+        return None
+    n = int(m.group(1))
+    if n in seen or not (expected <= n <= expected + _AHEAD):
+        return None
+    body = "".join(lines[k].strip() for k in range(max(body_start, i - _PAGE_SPAN), i))
+    return n if _cited(body, n) else None
+
+
+def _body_resumes(lines: list[str], first: int, j: int) -> bool:
+    """Whether line ``j`` (after footnote lines from ``first``) is body text again.
+
+    A page-top indent opens the next page; a cell line is narrower than a footnote, which runs
+    the width of the page.
+    """
+    if lines[j].startswith(" "):
+        return True
+    # the last line of a wrapped footnote is short too, but it ends the sentence
+    return display_width(lines[first]) > CELL_WIDTH >= display_width(lines[j]) and not lines[
+        j
+    ].rstrip().endswith(("。", "）", ")", "」"))
+
+
 def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = None) -> list[FootnoteBlock]:
     """Scan ``lines[start:stop]`` (0-based) for footnote blocks."""
     stop = len(lines) if stop is None else stop
@@ -76,16 +123,29 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
     expected = 1
     prev_complete = True  # state of the previous non-blank body line
     anchored = False  # the previous non-empty line held a single space
+    # An extraction that strips whitespace loses the lone-space line above each block and
+    # often the trailing space of the cut line above it: blocks are then found by content.
+    unanchored = not any(raw != "" and is_blank(raw) for raw in lines[start:stop])
+    # text boxes separated by single blank lines (pdfminer) put none between a cut body line
+    # and the footnote under it
+    boxed = unanchored and not any(
+        not lines[k].strip() and not lines[k + 1].strip() for k in range(start, max(start, stop - 1))
+    )
+    after_blank = False
+    body_start = start  # first line of the body text since the last block
     i = start
     while i < stop:
         raw = lines[i]
         if is_blank(raw):
             if raw != "":
                 prev_complete = anchored = True  # a lone space line closes what came before
+            after_blank = True
             i += 1
             continue
         n = _starts_footnote(raw, expected, seen, anchored) if prev_complete else None
-        anchored = False
+        if n is None and unanchored and (after_blank or boxed):
+            n = _unanchored_footnote(lines, body_start, i, expected, seen)
+        anchored = after_blank = False
         if n is None:
             prev_complete = is_complete(raw)
             i += 1
@@ -104,6 +164,8 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
                     j += 1
                 if j >= stop or is_blank(lines[j]) or _starts_footnote(lines[j], expected, seen):
                     break
+                if unanchored and _body_resumes(lines, first, j):
+                    break
                 last = j
                 text_lines.append(lines[j])
             # a block is contiguous: lines that sit between this footnote and the next one
@@ -121,6 +183,7 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
                 raw = lines[i]
         blocks.append(FootnoteBlock(start=block_start, end=notes[-1].line_end - 1, footnotes=notes))
         prev_complete = True
+        body_start = i
     return blocks
 
 

@@ -120,7 +120,7 @@ def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> Uni
         return "empty"
     if _ITEM.match(stripped):
         return "item"
-    if after_complete and stripped.startswith("＜") and "【" not in stripped:
+    if after_complete and stripped.startswith(("＜", "<")) and "【" not in stripped:
         return "subhead"  # ＜topic＞ sub-heads occur in every section (12680–12755)
     if prose_rows and after_complete and _BRACKET_LINE.match(stripped) and not is_ministry_tag(stripped):
         return "subhead"  # 【ＩＳＳ延⻑期間】 on a line of its own (17141)

@@ -31,9 +31,31 @@ Json = dict[str, Any]
 
 
 class ProgressService:
-    def __init__(self, doc: Document, store: Engine, actions: dict[str, ActionRef] | None = None) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        store: Engine,
+        actions: dict[str, ActionRef] | None = None,
+        carried: dict[str, str] | None = None,
+    ) -> None:
+        """``carried``: for an edition other than the one the store's reports were filed against,
+        each of this edition's actions that continues one of that edition (its lineage), with the
+        id the store knows it by; its reports are seen from here. Nothing is written from here."""
         self.store = store
         self.actions = action_index(doc) if actions is None else actions
+        self.carried = carried
+
+    def stored_id(self, action_id: str) -> str:
+        """The id the store keeps ``action_id``'s reports under ("" for none)."""
+        return action_id if self.carried is None else self.carried.get(action_id, "")
+
+    def _writable(self, action_id: str) -> None:
+        if self.carried is not None:
+            raise InvalidInputError(
+                "action_id",
+                f"{action_id}: progress is reported on the edition the follow-up follows, "
+                "not on this one; its reports are shown here through the action's lineage"
+            )
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -48,13 +70,14 @@ class ProgressService:
     def state(self, action_id: str) -> Json:
         """One action's progress: its version, the current report with its latest review, the history."""
         action = self.action(action_id)
+        stored = self.stored_id(action_id)
         with self.store.connect() as conn:
             version = conn.execute(
-                select(progress_state.c.version).where(progress_state.c.action_id == action_id)
+                select(progress_state.c.version).where(progress_state.c.action_id == stored)
             ).scalar()
             rows = conn.execute(
                 select(progress_reports)
-                .where(progress_reports.c.action_id == action_id)
+                .where(progress_reports.c.action_id == stored)
                 .order_by(progress_reports.c.id.desc())
             ).all()
             reviews = _reviews(conn, [r.id for r in rows])
@@ -79,9 +102,17 @@ class ProgressService:
             )
         ).all()
         reviews = _reviews(conn, [r.id for r in rows])
-        return {
+        found = {
             r.action_id: {**_report_json(r, reviews.get(r.id)), "state_version": r.state_version}
             for r in rows
+        }
+        if self.carried is None:
+            return found
+        # seen from a later edition: each report under the id of the action that continues its own
+        return {
+            mine: {**found[theirs], "carried_from": theirs}
+            for mine, theirs in self.carried.items()
+            if theirs in found
         }
 
     def listing(
@@ -219,6 +250,7 @@ class ProgressService:
     ) -> Json:
         """Write a report on top of ``version``; the new state, or StaleVersionError (409)."""
         action = self.action(action_id)
+        self._writable(action_id)
         self.authorise(principal, action, "progress.report", ip)
         read = check_version(version)
         data = check_report(raw, today or date.today())

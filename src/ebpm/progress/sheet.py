@@ -4,7 +4,10 @@ Columns (English or Japanese): action_id (取組ID), status (状況), note (実�
 optionally, evidence_url (根拠URL). Status may be written in Japanese (未着手, 実施中, 完了, 遅延, 中止).
 Every row is checked first, the importer's scope included, then all rows are written in one
 transaction, or none. A row that repeats an action's current report changes nothing, so
-importing the same sheet again writes nothing.
+importing the same sheet again writes nothing. A row whose report cells (status, note, as_of,
+evidence_url) are all empty is skipped: the sheet ``ebpm report followup`` writes lists every
+action, and a ministry fills in only some. A cell that ebpm's writers neutralised (``'=…``)
+reads back as the text they were given.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from ebpm.accounts.principal import Principal
 from ebpm.audit import log as audit
 from ebpm.errors import InvalidInputError, StaleVersionError
+from ebpm.export.tables import restore
 from ebpm.progress.reports import STATUS_LABELS, ReportIn, check_report
 from ebpm.progress.service import ProgressService
 from ebpm.sources.digest import sha256
@@ -30,6 +34,7 @@ HEADERS = {
     "evidence_url": ("evidence_url", "根拠url", "url"),
 }
 REQUIRED = ("action_id", "status", "as_of")
+REPORT_CELLS = ("status", "note", "as_of", "evidence_url")
 FROM_LABEL = {label: status for status, label in STATUS_LABELS.items()}
 
 
@@ -48,6 +53,7 @@ class SheetResult:
     written: int = 0
     unchanged: int = 0
     duplicates: int = 0  # rows that repeat an earlier row exactly (counted once)
+    skipped: int = 0  # rows with no report filled in
     dry_run: bool = False
     actions: list[str] = field(default_factory=list)
 
@@ -94,7 +100,7 @@ def import_sheet(
 
     def check(item: tuple[int, list[str]]) -> tuple[object, ...]:
         line, cells = item
-        raw = {name: (cells[k].strip() if k < len(cells) else "") for name, k in index.items()}
+        raw = {name: restore(cells[k].strip()) if k < len(cells) else "" for name, k in index.items()}
         raw["status"] = FROM_LABEL.get(raw["status"], raw["status"])
         try:
             action = service.action(raw["action_id"])
@@ -108,18 +114,26 @@ def import_sheet(
         data = check_report(raw, day)
         return (action.id, data.status, data.note, data.evidence_url, data.as_of.isoformat(), line)
 
+    def filled(cells: list[str]) -> bool:
+        if any(cells[index[c]].strip() for c in REPORT_CELLS if c in index and index[c] < len(cells)):
+            return True
+        result.skipped += 1
+        return False
+
     with staging_transaction(service.store, dry_run) as conn:
         staged = stage(
             conn,
             "progress_sheet",
             STAGED,
-            ((n, (n, c)) for n, c in rows),
+            ((n, (n, c)) for n, c in rows if filled(c)),
             check,
             path.name,
             key=KEY,
             values=CONTENT,
         )
         result.rows = staged.rows
+        if staged.rows == 0 and result.skipped:
+            staged.errors = [f"{path.name}: no report filled in ({result.skipped:,} rows without a status)"]
         errors = staged.errors or [
             f"{path.name}: lines {c.first} and {c.second}: action {c.key[0]} is given different reports; "
             "keep one"

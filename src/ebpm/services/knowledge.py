@@ -20,6 +20,7 @@ from ebpm.model import Document, Footnote, Heading, Measure
 from ebpm.search.index import SearchIndex
 from ebpm.sources.normalize import compact
 from ebpm.store import knowledge_base
+from ebpm.store.editions import FOLLOWUP_ENV, Editions
 
 T = TypeVar("T")
 
@@ -39,6 +40,10 @@ class Knowledge:
     # identifies this load: whatever is derived from it (cached pages) is keyed on it
     token: object = field(default_factory=object)
     _derived: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def edition(self) -> str:
+        return self.doc.edition
 
     @classmethod
     def load(cls, path: Path) -> Knowledge:
@@ -110,3 +115,59 @@ class KnowledgeCache:
     def close(self) -> None:
         if self._current is not None:
             self._current.close()
+
+
+class EditionCaches:
+    """Every edition of the knowledge base at ``db``, each loaded when first asked for and reloaded
+    when its file is replaced. The list of editions is read again only when the folder changes
+    (an ingest renames a file into it), so a request pays a stat or two, not a scan."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._caches: dict[Path, KnowledgeCache] = {}
+        self._stamp: tuple[int, int] | None = None
+        self._editions = Editions(db, {})
+
+    def _folder_stamp(self) -> tuple[int, int]:
+        folder = self.db.parent if str(self.db.parent) else Path(".")
+        try:
+            st, main = os.stat(folder), os.stat(self.db)
+        except FileNotFoundError:
+            return (0, 0)
+        return (st.st_mtime_ns, main.st_mtime_ns)
+
+    def editions(self) -> Editions:
+        stamp = self._folder_stamp()
+        if stamp != self._stamp:
+            with self._lock:
+                self._editions, self._stamp = Editions.of(self.db), stamp
+        return self._editions
+
+    def get(self, edition: str | None = None) -> Knowledge:
+        """One edition (the latest when None); UnknownEditionError names the ones there are."""
+        path = self.editions().path(edition)
+        cache = self._caches.get(path)
+        if cache is None:
+            with self._lock:
+                cache = self._caches.setdefault(path, KnowledgeCache(path))
+        return cache.get()
+
+    def followup_edition(self) -> str | None:
+        """The edition the monitoring store's ids refer to (indicator series, budget rows, actions
+        with progress reports): $EBPM_FOLLOWUP_EDITION, else the oldest edition here. The store was
+        filled against the edition there was first; a newer edition read beside it must not take
+        its data over by ids that may now name other rows (lineage carries it across)."""
+        chosen = os.environ.get(FOLLOWUP_ENV)
+        found = self.editions()
+        if chosen:
+            found.path(chosen)  # an unknown one is an error, not silently the oldest
+            return chosen
+        return next(iter(found.files), None)
+
+    def followup(self) -> Knowledge:
+        return self.get(self.followup_edition())
+
+    def close(self) -> None:
+        for cache in self._caches.values():
+            cache.close()

@@ -60,7 +60,7 @@ def overview(k: Knowledge) -> Json:
     )
     doc = k.doc
     return {
-        "title": "統合イノベーション戦略2023",
+        "title": f"統合イノベーション戦略{doc.edition}",
         # the file name only: the server's directories are nobody's business
         "source": {"path": PurePath(doc.source).name, "sha256": doc.sha256, "line_count": doc.line_count},
         "action_unit": ACTION_UNIT,

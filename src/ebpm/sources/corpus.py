@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ebpm.sources import pdf
+
 BUNDLED_NAME = "strategy-2023.txt"
 BUNDLED_SHA256 = "e0f0f895cdf2076fd93ca975b2ada7e14b58226bd28aac472e1bec840756b961"
 BUNDLED_SOURCE = (
@@ -88,6 +90,13 @@ def read_source(path: Path | None = None) -> SourceText:
     except PermissionError:
         raise CorpusError(f"{target}: permission denied") from None
     digest = hashlib.sha256(data).hexdigest()
+    if path is not None and pdf.is_pdf(data):
+        # a PDF is read by its layout (columns, page breaks); the digest stays that of its bytes
+        try:
+            text = pdf.pdf_text(data)
+        except pdf.PdfError as exc:
+            raise CorpusError(f"{target}: {exc}") from None
+        return SourceText(path=str(target), text=text, sha256=digest, encoding=pdf.ENCODING)
     if path is None and digest != BUNDLED_SHA256:
         raise CorpusError(
             f"{target}: bundled corpus is damaged: sha256 {digest} differs from the expected {BUNDLED_SHA256}"

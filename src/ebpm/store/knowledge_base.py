@@ -35,6 +35,7 @@ from ebpm.store import schema as t
 
 ENV_VAR = "EBPM_DB"
 DEFAULT_NAME = "ebpm.sqlite"
+LEGACY_EDITION = "2023"
 
 T = TypeVar("T")
 
@@ -184,7 +185,12 @@ def _runs(coverage: dict[int, str]) -> list[dict[str, Any]]:
 
 
 def _rows(doc: Document) -> dict[Table, list[dict[str, Any]]]:
-    meta = {"source": doc.source, "sha256": doc.sha256, "line_count": str(doc.line_count)}
+    meta = {
+        "source": doc.source,
+        "sha256": doc.sha256,
+        "line_count": str(doc.line_count),
+        "edition": doc.edition,
+    }
     cells = [(m, column, k, c) for m in doc.measures for column, k, c in m.cells()]
     return {
         t.document: [{"key": k, "value": v} for k, v in meta.items()],
@@ -247,7 +253,13 @@ def _read(conn: Connection, path: Path) -> Document:
     meta = {r.key: r.value for r in conn.execute(select(t.document))}
     if "sha256" not in meta:
         raise KnowledgeBaseError(f"{path}: not an ebpm knowledge base")
-    doc = Document(source=meta["source"], sha256=meta["sha256"], line_count=int(meta["line_count"]))
+    doc = Document(
+        source=meta["source"],
+        sha256=meta["sha256"],
+        line_count=int(meta["line_count"]),
+        # built before editions were recorded: the one edition there was then
+        edition=meta.get("edition") or LEGACY_EDITION,
+    )
     doc.headings = [_load(Heading, r) for r in _ordered(conn, t.headings)]
     doc.goals = [_load(GoalStatement, r) for r in _ordered(conn, t.goals)]
     values: dict[str, list[IndicatorValue]] = {}

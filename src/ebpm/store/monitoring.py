@@ -369,6 +369,7 @@ def _empty() -> Engine:
     from ebpm.store import (
         budget_tables,  # noqa: F401  # its tables are on ``metadata`` once imported
         follow_tables,  # noqa: F401
+        lineage_tables,  # noqa: F401
     )
 
     metadata.create_all(engine)

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ebpm import __version__
 from ebpm.errors import (
+    EditionFormatError,
     InvalidInputError,
     NotAllowedError,
     NotFoundError,
@@ -35,10 +36,21 @@ from ebpm.research.service import ResearchService
 from ebpm.research.store import ResearchStoreError
 from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError, QueryError
-from ebpm.services.knowledge import KnowledgeCache
+from ebpm.services.knowledge import EditionCaches
 from ebpm.store import monitoring
 from ebpm.store.knowledge_base import KnowledgeBaseError
-from ebpm.web import admin_pages, api, follow_pages, i18n, pages, progress_api, research_api, research_pages
+from ebpm.web import (
+    admin_pages,
+    api,
+    edition_pages,
+    follow_pages,
+    i18n,
+    pages,
+    progress_api,
+    research_api,
+    research_pages,
+)
+from ebpm.web.editions import EditionPrefix
 from ebpm.web.limits import RequestLimits, max_body_bytes
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
@@ -94,6 +106,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     InvalidInputError: 422,  # a field of a write refused; the message names it
     QueryError: 422,  # a search query that cannot be searched
     UnknownColumnError: 422,  # a table sorted by a key that is no column
+    EditionFormatError: 422,  # an edition that is not a year
     KnowledgeBaseError: 503,  # no knowledge base loaded, or an unreadable one
     IndexMissingError: 503,
     ResearchStoreError: 503,  # a research store that exists but is locked or not a store
@@ -181,7 +194,7 @@ def create_app(
         docs_url=None,  # the interactive docs load their assets from a CDN; the app must work offline
         redoc_url=None,
     )
-    app.state.cache = KnowledgeCache(db)
+    app.state.cache = EditionCaches(db)
     app.state.page_cache = PageCache()
     app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
     app.state.research = ResearchService(research_path(research_db))
@@ -191,6 +204,7 @@ def create_app(
     app.add_middleware(i18n.LanguageCookie)
     app.add_middleware(HeadersMiddleware)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(EditionPrefix)  # outermost: the routes below never see /e/YEAR
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -199,6 +213,7 @@ def create_app(
     app.include_router(progress_api.router)
     app.include_router(follow_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(edition_pages.review_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

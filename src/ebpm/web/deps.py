@@ -12,19 +12,61 @@ from pydantic import BeforeValidator
 from ebpm.accounts.principal import Principal
 from ebpm.budget.service import BudgetService
 from ebpm.budget.views import BudgetViews
+from ebpm.errors import InvalidInputError
 from ebpm.indicators.monitor import Monitor
 from ebpm.progress.service import ProgressService
 from ebpm.research.service import ResearchService
-from ebpm.services import browse
-from ebpm.services.knowledge import Knowledge
+from ebpm.services import browse, edition_bridge
+from ebpm.services.edition_bridge import Carried
+from ebpm.services.knowledge import EditionCaches, Knowledge
 from ebpm.services.tables import MAX_PAGE_SIZE, PAGE_SIZE, TableState
+from ebpm.store.editions import check as editions_check
+from ebpm.web import editions
 from ebpm.web.auth import refuse
 from ebpm.web.render import remember_owners
 from ebpm.web.research_views import NO_STORE
 
+EditionQ = Annotated[
+    str | None,
+    Query(max_length=8, description="The strategy's edition, a year such as 2023 (default: the latest)."),
+]
 
-def get_knowledge(request: Request) -> Knowledge:
-    knowledge: Knowledge = request.app.state.cache.get()
+
+def _followup_only(request: Request) -> bool:
+    """Routes on the monitoring store's own ids: the budget mapping (onto rows), the follow-up
+    (reports on actions), and every write. They serve the follow-up edition only."""
+    path = request.url.path
+    return (
+        request.method not in ("GET", "HEAD")
+        or path.startswith(("/budget", "/follow-up", "/api/budget", "/api/progress"))
+        or (path.startswith("/api/actions/") and path.endswith("/progress"))
+    )
+
+
+def get_knowledge(request: Request, edition: EditionQ = None) -> Knowledge:
+    """The edition the request asks for (``/e/2023/…`` or ``edition=``), else the latest; the
+    follow-up edition on the routes that only it has (a page asked in another is sent there)."""
+    caches: EditionCaches = request.app.state.cache
+    asked = editions.chosen(request) or edition
+    if _followup_only(request):
+        followup = caches.followup_edition()
+        if asked is not None and followup is not None and editions_check(asked) != followup:
+            if wants_page(request):
+                raise HTTPException(307, headers={"location": f"/e/{followup}{request.url.path}"})
+            raise InvalidInputError(
+                "edition",
+                f"{asked}: the budget mapping and the progress reports follow the {followup} "
+                f"edition (ask for edition={followup}, or leave edition out)",
+            )
+        asked = followup
+    knowledge = caches.get(asked)
+    found = caches.editions()
+    request.state.edition_nav = {
+        "edition": knowledge.edition,
+        "editions": found.names(),
+        "default": found.latest,
+        "chosen": asked is not None,
+    }
     # the badges' tooltips name the ministries of the document being served (once per load)
     knowledge.derived("owner_names", lambda k_: remember_owners(k_.ministry_names()))
     return knowledge
@@ -33,19 +75,48 @@ def get_knowledge(request: Request) -> Knowledge:
 KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 
 
+def wants_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.endswith((".json", ".csv", ".xlsx")))
+
+
+def get_followup_knowledge(request: Request, k: KnowledgeDep) -> Knowledge:
+    """The edition the monitoring store was filled against (``k`` itself with one edition)."""
+    caches: EditionCaches = request.app.state.cache
+    followup = caches.followup_edition()
+    return k if followup is None or followup == k.edition else caches.get(followup)
+
+
+def carried(request: Request, k: Knowledge) -> Carried | None:
+    """How ``k``'s rows, actions and series continue those of the follow-up edition (None when
+    ``k`` is that edition): the ids the monitoring store knows them by."""
+    followup = get_followup_knowledge(request, k)
+    if followup is k:
+        return None
+    found: Carried | None = getattr(request.state, "carried", None)
+    if found is None:  # once a request: the reviews are read from the store each time
+        found = request.state.carried = edition_bridge.carried(followup, k, request.app.state.monitoring)
+    return found
+
+
 def get_monitor(request: Request, k: KnowledgeDep) -> Monitor:
-    """The indicator monitor of the current document (one per loaded knowledge base)."""
+    """The indicator monitor of the current document (one per loaded knowledge base); in an edition
+    the store was not filled against, its series see the records of the series they continue."""
     store = request.app.state.monitoring
-    return k.derived("monitor", lambda k_: Monitor(k_.doc, store))
+    bridge = carried(request, k)
+    series = None if bridge is None else bridge.series
+    return k.derived("monitor", lambda k_: Monitor(k_.doc, store, series))
 
 
 MonitorDep = Annotated[Monitor, Depends(get_monitor)]
 
 
 def get_budget(request: Request, k: KnowledgeDep) -> BudgetViews:
-    """The budget views of the current document (the mapping engine is only built to recompute)."""
+    """The budget views of the follow-up edition, whose rows the projects are mapped onto (the
+    mapping engine is only built to recompute)."""
     store = request.app.state.monitoring
-    return k.derived("budget", lambda k_: BudgetViews(BudgetService(k_.doc, store)))
+    followup = get_followup_knowledge(request, k)
+    return followup.derived("budget", lambda k_: BudgetViews(BudgetService(k_.doc, store)))
 
 
 BudgetDep = Annotated[BudgetViews, Depends(get_budget)]
@@ -109,7 +180,10 @@ ResearchDep = Annotated[ResearchService, Depends(get_research)]
 def get_progress(request: Request, k: KnowledgeDep) -> ProgressService:
     """Progress reports on the current document's actions."""
     store = request.app.state.monitoring
-    return k.derived("progress", lambda k_: ProgressService(k_.doc, store, browse.actions(k_)))
+    bridge = carried(request, k)
+    if bridge is None:
+        return k.derived("progress", lambda k_: ProgressService(k_.doc, store, browse.actions(k_)))
+    return ProgressService(k.doc, store, browse.actions(k), bridge.actions)  # the links may be reviewed
 
 
 ProgressDep = Annotated[ProgressService, Depends(get_progress)]

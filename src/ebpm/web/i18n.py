@@ -35,6 +35,8 @@ from starlette.requests import HTTPConnection, Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ebpm.web import editions
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 SOURCE = "ja"  # the language the templates are written in: its "translation" is the identity
@@ -132,7 +134,13 @@ def _page_above(request: Request, path: str) -> str:
 def template_context(request: Request) -> dict[str, Any]:
     """What every template gets: ``lang``, ``_`` in that language, and ``lang_url(lang)``."""
     lang = language(request)
-    return {"lang": lang, "_": gettext(lang), "lang_url": partial(switch_url, request)}
+    return {
+        "lang": lang,
+        "_": gettext(lang),
+        "lang_url": partial(switch_url, request),
+        "edition_nav": editions.nav(request),
+        "edition_url": partial(editions.url_for_edition, request),
+    }
 
 
 def cookie_header(lang: str, secure: bool) -> str:

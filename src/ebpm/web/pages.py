@@ -23,6 +23,7 @@ from ebpm.indicators.progress import ROLL_UP_RULE, summarize
 from ebpm.search.documents import KINDS
 from ebpm.search.index import QueryError, Results
 from ebpm.services import action_table, browse, indicator_table, overview, tables
+from ebpm.services import lineage as lineage_service
 from ebpm.services.action_table import ActionFilters
 from ebpm.services.budget_table import ProjectFilters, project_table, ranking
 from ebpm.services.indicator_table import IndicatorFilters
@@ -41,6 +42,7 @@ from ebpm.web.deps import (
     SectionQ,
     TableQ,
     budget_owners,
+    carried,
 )
 from ebpm.web.page_cache import Cached, PageCache
 from ebpm.web.render import Glossary, templates
@@ -165,7 +167,9 @@ def _serve(request: Request, k: Knowledge, render: Callable[[], Cached]) -> Resp
     # one URL is a Japanese and an English page. (The research pages are not cached here.)
     store_version = monitoring.version(request.app.state.monitoring)
     lang = i18n.language(request)
-    key = (k.token, store_version, date.today(), lang, str(request.url.path), str(request.url.query))
+    # a page that reads a second edition (a diff) names its load too
+    extra = getattr(request.state, "cache_extra", None)
+    key = (k.token, extra, store_version, date.today(), lang, str(request.url.path), str(request.url.query))
     page = cache.get_or_render(key, render)
     headers = {"etag": page.etag, "cache-control": "no-cache"}  # revalidate: a re-ingest changes pages
     if request.headers.get("if-none-match") == page.etag:
@@ -250,7 +254,11 @@ def measure(
         for r in action_table.all_rows(k, progress.current(), day)
         if r["measure_id"] == measure_id or measure_id in r["also_in"]
     ]
-    budget = views.item(measure_id)
+    # the budget is mapped onto the follow-up edition's rows: this row's, or the one it continues
+    bridge = carried(request, k)
+    budget_row = measure_id if bridge is None else bridge.rows.get(measure_id)
+    budget = views.item(budget_row) if budget_row else {"projects": [], "trend": []}
+    store = request.app.state.monitoring
     section = detail["measure"]["section"]
     indicators = [
         browse.indicator_json(i)
@@ -262,6 +270,10 @@ def measure(
         "actions": actions,
         "budget": {"projects": budget["projects"], "trend": budget["trend"]},
         "indicators": indicators,
+        "edition": k.edition,
+        "budget_row": budget_row,
+        "followup_edition": k.edition if bridge is None else bridge.edition,
+        "history": lineage_service.history(request.app.state.cache, k, measure_id, store),
     }
 
 

@@ -161,7 +161,18 @@ KIND_LABELS = {
 }
 BLOCK_LABELS = {"kpi": N_("主要指標"), "reference": N_("参考指標"), "grand_goal": N_("大目標の指標")}
 GOAL_LABELS = {"grand_goal": N_("大目標"), "vision": N_("あるべき姿"), "goal": N_("目標")}
+# how a row or action became the next edition's (ebpm.lineage)
+CHANGE_LABELS = {"continued": N_("継続"), "changed": N_("変更"), "dropped": N_("削除"), "new": N_("新規")}
+METHOD_LABELS = {
+    "identical": N_("同一の文"),
+    "same-section text": N_("同じ節の類似文"),
+    "moved section": N_("別の節の類似文"),
+    "by heading path": N_("見出しの位置"),
+    "reviewed": N_("担当者が確認"),
+}
 templates.env.globals.update(
+    CHANGE_LABELS=CHANGE_LABELS,
+    METHOD_LABELS=METHOD_LABELS,
     COLUMN_LABELS=COLUMN_LABELS,
     KIND_LABELS=KIND_LABELS,
     BLOCK_LABELS=BLOCK_LABELS,

@@ -32,7 +32,7 @@ Mark = Callable[[Any], Markup]
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # the source of a value the document gives (ebpm.indicators.monitor): its line, then its footnote's source
-DOCUMENT_SOURCE = re.compile(r"統合イノベーション戦略2023 (\d+)行(?: / (.*))?", re.S)
+DOCUMENT_SOURCE = re.compile(r"統合イノベーション戦略(\d{4}) (\d+)行(?: / (.*))?", re.S)
 
 
 def _lang(context: Context) -> str:
@@ -174,9 +174,9 @@ def source_in(lang: str, source: str | None, mark: Mark) -> Text:
     m = DOCUMENT_SOURCE.fullmatch(source)
     if m is None:
         return mark(source)
-    line = int(m[1])
-    text = escape(_("統合イノベーション戦略2023")) + ", " + _("%(start)s行", start=line)
-    return text + " / " + mark(m[2]) if m[2] else text
+    line = int(m[2])
+    text = escape(_("統合イノベーション戦略%(edition)s", edition=m[1])) + ", " + _("%(start)s行", start=line)
+    return text + " / " + mark(m[3]) if m[3] else text
 
 
 @pass_context

@@ -7,6 +7,7 @@ from alembic import context
 from ebpm.store import (
     budget_tables,  # noqa: F401  # puts the budget tables on ``metadata``
     follow_tables,  # noqa: F401
+    lineage_tables,  # noqa: F401
 )
 from ebpm.store.monitoring import metadata
 
