@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from ebpm.accounts import service as accounts
 from ebpm.accounts.principal import Principal
+from ebpm.export.workbook import XLSX_MEDIA_TYPE
 from ebpm.progress.service import ProgressService
 from ebpm.reports import followup, table
 from ebpm.services import action_table
@@ -303,3 +304,24 @@ def test_annual_html_draws_svg_and_notes_a_missing_research_store(
     assert page.count("<svg") >= 2 and "<script" not in page
     assert "研究データストア（none.duckdb）がない" in page
     assert 'name="dcterms.created"' in page
+
+
+def test_the_reports_page_downloads_the_same_files(ingested_kb: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from ebpm.web.app import create_app
+
+    client = TestClient(create_app(ingested_kb, monitoring_db=tmp_path / "m.sqlite"))
+    page = client.get("/reports")
+    assert page.status_code == 200
+    assert 'action="/reports/followup.xlsx"' in page.text and 'formaction="/reports/table.pdf"' in page.text
+    sheet = client.get("/reports/followup.xlsx?ministry=文")
+    assert sheet.status_code == 200 and sheet.headers["content-type"] == XLSX_MEDIA_TYPE
+    book = load_workbook(io.BytesIO(sheet.content))
+    assert book.worksheets[0].max_row > 1
+    assert client.get("/reports/followup.xlsx?ministry=文").content == sheet.content  # kept, the same bytes
+    word_file = client.get("/reports/table.docx?section=2.1.1")
+    assert word_file.status_code == 200 and docx.Document(io.BytesIO(word_file.content)).tables
+    assert "attachment" in word_file.headers["content-disposition"]
+    assert client.get("/reports/table.docx?ministry=存在しない").status_code == 404
+    assert client.get("/reports/table.exe").status_code == 422

@@ -11,9 +11,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from ebpm.cli.common import DbOption, app, console, fail, load
+from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.errors import UnknownMinistryError
 from ebpm.export.tables import TableWriter
 from ebpm.lineage.diff import CSV_COLUMNS, EditionDiff, ItemDiff, diff_editions, diff_rows, to_json
+from ebpm.lineage.match import match_editions
+from ebpm.services.lineage import reviewed
 from ebpm.store.editions import check
 
 _STYLE = {"equal": "{}", "delete": "[red strike]{}[/]", "insert": "[green underline]{}[/]"}
@@ -89,14 +92,22 @@ def diff_command(
         bool, typer.Option("--csv", help="Write CSV (UTF-8 with BOM) to stdout, one line per link.")
     ] = False,
     db: DbOption = None,
+    store: MonitoringOption = None,
 ) -> None:
     """What changed from one edition to another: rows and actions continued, changed, dropped or
     new, with text diffs, owners added and removed, and deadlines moved."""
     if as_json and as_csv:
         raise fail("--json and --csv: choose one output format")
     before, after = load(db, old), load(db, new)
+    editions = (check(old), check(new))
+    # the links an admin reviewed (ebpm serve's review page) win over the matcher's
+    engine = open_monitoring(store, "read")
     try:
-        diff = diff_editions(before, after, ministry, editions=(check(old), check(new)))
+        found = reviewed(match_editions(before, after, *editions), engine)
+    finally:
+        engine.dispose()
+    try:
+        diff = diff_editions(before, after, ministry, found, editions=editions)
     except UnknownMinistryError as exc:
         raise fail(str(exc)) from None
     if as_json:

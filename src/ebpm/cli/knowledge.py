@@ -65,7 +65,7 @@ def _print_summary(summary: Summary) -> None:
 @app.command("ingest")
 def ingest_command(
     path: Annotated[
-        Path | None, typer.Argument(help="Strategy text file (default: the bundled 2023 strategy).")
+        Path | None, typer.Argument(help="Strategy text or PDF file (default: the bundled 2023 strategy).")
     ] = None,
     db: DbOption = None,
     allow_partial: Annotated[
@@ -97,10 +97,12 @@ def ingest_command(
         task = progress.add_task("ingest", total=len(INGEST_STEPS))
 
         def step(name: str) -> None:
+            # "read: page 3/194" while a PDF is read: the bar stays on its step, the words move
+            stage = name.split(":", 1)[0]
             progress.update(
                 task,
                 description=f"ingest: {name}",
-                completed=INGEST_STEPS.index(name) if name in INGEST_STEPS else None,
+                completed=INGEST_STEPS.index(stage) if stage in INGEST_STEPS else None,
             )
 
         try:

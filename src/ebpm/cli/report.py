@@ -15,20 +15,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from ebpm.budget.service import BudgetService
-from ebpm.budget.views import BudgetViews
 from ebpm.cli.common import DbOption, EditionOption, app, console, edition_path, err, fail
 from ebpm.cli.indicators import MonitoringOption, open_monitoring
 from ebpm.cli.research import StoreOption as ResearchOption
 from ebpm.errors import UnknownMinistryError, UnknownSectionError
-from ebpm.indicators.monitor import Monitor
-from ebpm.progress.service import ProgressService
 from ebpm.reports import annual, followup, render, table, word
 from ebpm.reports.context import Provenance, Step
 from ebpm.reports.render import OutputError
 from ebpm.research import store as research_store
 from ebpm.search.index import IndexMissingError
-from ebpm.services.knowledge import Knowledge
+from ebpm.services.edition_bridge import FollowupViews, followup_views
+from ebpm.services.knowledge import EditionCaches, Knowledge
+from ebpm.store import knowledge_base
 
 report = typer.Typer(help="Reports: the follow-up sheet, the three-column table, the annual report.")
 app.add_typer(report, name="report", no_args_is_help=True)
@@ -49,6 +47,7 @@ class Sources:
     k: Knowledge
     store: Engine
     provenance: Provenance
+    views: FollowupViews
 
 
 def _format(output: Path, given: str | None, formats: tuple[str, ...]) -> str:
@@ -60,12 +59,15 @@ def _format(output: Path, given: str | None, formats: tuple[str, ...]) -> str:
 
 def _open(db: Path | None, edition: str | None, store: Path | None) -> Sources:
     path = edition_path(db, edition)
+    caches = EditionCaches(knowledge_base.resolve_path(db))
     try:
-        k = Knowledge.load(path)
+        k = caches.get(edition)
     except IndexMissingError as exc:
         raise fail(str(exc)) from None
     engine = open_monitoring(store, "read")
-    return Sources(k, engine, Provenance.of(k.doc.edition or (edition or ""), path, engine))
+    # a later edition than the follow-up's sees its records through lineage, never by bare ids
+    views = followup_views(caches, k, engine)
+    return Sources(k, engine, Provenance.of(k.doc.edition or (edition or ""), path, engine), views)
 
 
 def _check_output(output: Path) -> None:
@@ -133,7 +135,7 @@ def followup_command(
     _format(output, fmt, ("xlsx",))
     _check_output(output)
     src = _open(db, edition, store)
-    reports = ProgressService(src.k.doc, src.store).current()
+    reports = src.views.progress.current()
     data = _filtered(lambda: followup.followup_xlsx(src.k, reports, src.provenance, ministry, section))
     _write(output, data)
     count = len(followup.rows(src.k, reports, src.provenance.data_day, ministry, section))
@@ -163,7 +165,7 @@ def table_command(
     with _steps(4 if kind == "pdf" else 3) as step:
         step("読み込み")
         src = _open(db, edition, store)
-        reports = ProgressService(src.k.doc, src.store).current() if with_progress else None
+        reports = src.views.progress.current() if with_progress else None
         step("表の組み立て")
         try:
             tables = table.gather(src.k, reports, ministry, section)
@@ -208,14 +210,11 @@ def annual_command(
     with _steps(7 if kind == "pdf" else 6) as step:
         step("読み込み")
         src = _open(db, edition, store)
-        reports = ProgressService(src.k.doc, src.store).current()
-        monitor = Monitor(src.k.doc, src.store)
-        views = BudgetViews(BudgetService(src.k.doc, src.store))
         data = annual.gather(
             src.k,
-            monitor,
-            reports,
-            views,
+            src.views.monitor,
+            src.views.progress.current(),
+            src.views.budget,
             research_store.resolve_path(research_db),
             day or src.provenance.data_day,
             step,

@@ -30,6 +30,7 @@ SOFT_BREAK = 0.2
 IMPLIED_BREAK = 0.4  # an unmarked fragment after a finished unit
 UNSEEN_BREAK = 1.5
 MISSED_HARD_BREAK = 3.0
+SHARED_LINE_NOT_AT_BOTTOM = 1.0
 IGNORED_SOFT_BREAK = 0.8
 CUT_COLUMN_CONTINUES = 2.0
 LIST_LEFT_BEHIND = 1.0
@@ -174,11 +175,16 @@ def _transitions(
     # the unit before ended its item, unless this one is a paragraph of the same item
     prev_end = _untagged_end(prev_unit, col, prose)
     continues_item = is_frag and prev_unit.complete
+    # a lead-in ending on a comma shares the tag of the items it introduces
+    led_in = prev_unit.complete and prev_unit.text.rstrip().endswith(("、", "：", ":"))
     out: list[tuple[State, Step]] = []
     for brk in (False, True):
         bwhy: tuple[str, ...] = ()
+        # the line the first lines of three cells share is the bottom line of a page: the
+        # page certainly breaks after it (2463 → 2469)
+        after_shared = prev_unit.shared_line and not u.shared_line
         if brk:
-            if u.break_before == "hard":
+            if u.break_before == "hard" or after_shared:
                 bcost = HARD_BREAK
             elif u.break_before == "soft":
                 bcost = SOFT_BREAK
@@ -189,8 +195,18 @@ def _transitions(
             if first_page and reached < 3:
                 bcost += BREAK_BEFORE_COLUMN_3
                 bwhy += ("page break before column 3 began",)
+            # a column still open from an earlier page goes on at the top of every page until
+            # its item ends: a page that ends before reaching it skipped it (not charged in
+            # sections 4 and 6, whose long sub-headed cells the decoder reads less surely)
+            passed = None if prose else _lowest(mask & _span(col + 1, 3))
+            if passed is not None:
+                bcost += OPEN_COLUMN_SKIPPED
+                bwhy += (_UNFINISHED[passed],)
         elif u.break_before == "hard":
             bcost = MISSED_HARD_BREAK
+        elif after_shared:
+            # (a re-wrapped extraction may carry the shared line over to a second line)
+            bcost, bwhy = SHARED_LINE_NOT_AT_BOTTOM, ("text after a shared page-bottom line on the same page",)
         elif u.break_before == "soft" and not prev_unit.complete:
             bcost = IGNORED_SOFT_BREAK  # a cut line followed by a page-top indent
         else:
@@ -240,7 +256,7 @@ def _transitions(
             if first_page and not brk and c == 3 and reached < 2:
                 cost += COLUMN_2_SKIPPED
                 why += ("column 2 (status) is empty",)
-            if prev_end and not (continues_item and c == col and not brk):
+            if prev_end and not ((continues_item or led_in) and c == col and not brk):
                 cost += prev_end
             e, ewhy = emissions[c - 1]
             cost += e

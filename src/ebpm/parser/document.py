@@ -25,6 +25,8 @@ from ebpm.sources.normalize import compact, join_wrapped
 
 MINISTRY_HEADER = re.compile(r"^\s*※【\s*】中において")
 EXPECTED_SECTIONS = 6
+# The first footnote found this close to 1 means the text starts at the top: 1 is expected.
+FIRST_FOOTNOTE_SLACK = 12
 
 Progress = Callable[[str], None]
 
@@ -70,7 +72,9 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     numbers = sorted(f.number for b in blocks for f in b.footnotes)
     if numbers:
         # footnotes are numbered in one sequence: a gap is a footnote read into the body text
-        gaps = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+        # (a text that starts mid-document starts its sequence far above 1)
+        first = 1 if numbers[0] <= FIRST_FOOTNOTE_SLACK else numbers[0]
+        gaps = sorted(set(range(first, numbers[-1] + 1)) - set(numbers))
         if gaps:
             shown = ", ".join(str(n) for n in gaps[:20]) + (" …" if len(gaps) > 20 else "")
             doc.warnings.append(

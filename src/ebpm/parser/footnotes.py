@@ -47,6 +47,10 @@ def _starts_footnote(raw: str, expected: int, seen: set[int], anchored: bool = F
 
 
 _LOOKAHEAD = 6
+# No line of a footnote opens with a row or item marker; a body line after a footnote block
+# (a block moved into a row) does, and a number glued to the text a few lines below it
+# (「40を中核とした」) must not draw that row into the block.
+_BODY_OPENERS = ("○", "〇", "・")
 
 
 def _lines_before_next_footnote(
@@ -61,6 +65,8 @@ def _lines_before_next_footnote(
             continue
         if is_blank(lines[j]) or lines[j].startswith(" "):
             return []  # a page boundary: the block has ended
+        if lines[j].startswith(_BODY_OPENERS):
+            return []  # a table row or cell item: the body goes on below the block
         if _starts_footnote(lines[j], expected, seen) is not None:
             return found
         found.append(j)

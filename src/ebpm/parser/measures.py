@@ -23,6 +23,16 @@ AMBIGUOUS_MARGIN_PROSE = 1.0
 # where both cut columns reach the bottom (5504–5645: 61 and 61 lines), plus a small allowance.
 PAGE_LINES = 64
 OVERFULL_PAGE_CONFIDENCE = 0.7
+# Every row of the bundled text whose decoded path breaks a page at no mark is already below
+# 0.9 for other reasons; in texts whose pages break elsewhere such a break is a guess.
+UNMARKED_BREAK_CONFIDENCE = 0.85
+# A cut column shorter than this share of the tallest column on its page, by at least this
+# many source lines, did not reach the page bottom (the bundled text: never below 0.5).
+SHORT_CUT_SHARE = 0.45
+SHORT_CUT_LINES = 5
+SHORT_CUT_CONFIDENCE = 0.75
+# An inner page of a row spanning fewer source lines than this cannot be a whole page.
+THIN_PAGE_LINES = 4
 
 
 @dataclass(slots=True)
@@ -93,7 +103,73 @@ def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple
             f"line {line}: column {col} runs {span} lines on one page, more than a page holds; "
             "a page break is probably missing"
         )
+    for line, span in _thin_pages(assignment, units):
+        confidence = min(confidence, OVERFULL_PAGE_CONFIDENCE)
+        reasons.append(
+            f"line {line}: a page of {span} lines between two page breaks without a marker; "
+            "a page break is probably misplaced"
+        )
+    for i, (u, brk) in enumerate(zip(units, assignment.breaks, strict=True)):
+        # a page break with no footnote block, page number or page-top indent before it, and
+        # no shared bottom line: the decoder placed it where the columns seemed to restart, but
+        # a continuation glued to the cut item above it would have hidden the true one
+        if brk and u.break_before is None and not units[i - 1].shared_line:
+            confidence = min(confidence, UNMARKED_BREAK_CONFIDENCE)
+            reasons.append(f"line {u.lines[0]}: page break placed where the text shows no mark of one")
+    for line, col, span, other, tallest in _short_cut_columns(assignment, units):
+        confidence = min(confidence, SHORT_CUT_CONFIDENCE)
+        reasons.append(
+            f"line {line}: column {col} is cut at the page end after {span} lines while column "
+            f"{other} runs {tallest} lines on the same page; the page break may lie elsewhere"
+        )
     return max(0.05, min(assignment.confidence_cap, confidence)), reasons
+
+
+def _short_cut_columns(assignment: Assignment, units: list[Unit]) -> list[tuple[int, int, int, int, int]]:
+    """(first line, column, span, tallest column, its span) of every cut column far too short.
+
+    On one page every column of a row starts at the same height (the row top or the page
+    top), and a column whose last item is cut reaches the page bottom, so it is about as tall
+    as the tallest column there (in the bundled text never below half of it). A cut column
+    much shorter than another column of its page means the decoder glued text across a page
+    break it did not see (the cut item's continuation read into the item above: 7116 + 7124
+    of ``shifted-pages``) and chose its page breaks wrong.
+    """
+    out: list[tuple[int, int, int, int, int]] = []
+    page: dict[int, list[Unit]] = {}
+
+    def close() -> None:
+        spans = {c: us[-1].lines[-1] - us[0].lines[0] + 1 for c, us in page.items()}
+        tallest = max(spans, key=lambda c: spans[c])
+        for c, us in sorted(page.items()):
+            short = spans[c] < SHORT_CUT_SHARE * spans[tallest] and spans[tallest] - spans[c] >= SHORT_CUT_LINES
+            if not us[-1].complete and short:
+                out.append((us[0].lines[0], c, spans[c], tallest, spans[tallest]))
+
+    for u, col, brk in zip(units, assignment.columns, assignment.breaks, strict=True):
+        if brk and page:
+            close()
+            page = {}
+        page.setdefault(col, []).append(u)
+    # the last page of a row is not cut: its columns end where the row ends
+    return out
+
+
+def _thin_pages(assignment: Assignment, units: list[Unit]) -> list[tuple[int, int]]:
+    """(first line, span) of every inner page of the decoded row that holds almost nothing.
+
+    A row that goes on over a whole page fills it; a page of one or two lines between two
+    breaks is a break the decoder placed to explain text it could not fit (a wrapped shared
+    page-bottom line: 4354–4355), unless the second break is marked (a footnote block may
+    fill the rest of that page).
+    """
+    out: list[tuple[int, int]] = []
+    starts = [i for i, brk in enumerate(assignment.breaks) if brk]
+    for a, b in zip(starts, starts[1:], strict=False):
+        span = units[b - 1].lines[-1] - units[a].lines[0] + 1
+        if span < THIN_PAGE_LINES:
+            out.append((units[a].lines[0], span))
+    return out
 
 
 def _overfull_pages(assignment: Assignment, units: list[Unit]) -> list[tuple[int, int, int]]:

@@ -33,6 +33,7 @@ _SHARED_LINE = re.compile(r" ・")
 _WHOLE_TOPIC = re.compile(r"^[（(][^（）()。]{1,40}[）)]$")
 _BRACKET_LINE = re.compile(r"^【[^【】]+】\s*$")
 _LIST_INTRO = re.compile(r"以下の|以下を|下記")
+_LEAD_IN_END = ("、", "：", ":")
 # in section 4 an unmarked paragraph opening with 以下 is the lead-in of a column (16970, 17022)
 _LEAD_IN = re.compile(r"^以下")
 # a paragraph opening with a conjunction continues the cell above it
@@ -93,7 +94,9 @@ class Unit:
     @cached_property
     def introduces_list(self) -> bool:
         """The unit announces the items below it (「以下の取組を推進。」「主な成果は下記。」)."""
-        return bool(_LIST_INTRO.search(self.text))
+        # a finished line that stops on a comma or colon leads into the items under it
+        # (「…整備計画」に基づき、」 over 「-携帯電話等…」 1920–1923)
+        return bool(_LIST_INTRO.search(self.text)) or self.text.rstrip().endswith(_LEAD_IN_END)
 
     @cached_property
     def number(self) -> int | None:

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ebpm.budget.service import BudgetService
+from ebpm.budget.views import BudgetViews
+from ebpm.indicators.monitor import Monitor
 from ebpm.indicators.registry import Series, build_registry
-from ebpm.services.knowledge import Knowledge
+from ebpm.progress.service import ProgressService
+from ebpm.services.knowledge import EditionCaches, Knowledge
 from ebpm.services.lineage import lineage
 
 
@@ -64,3 +68,28 @@ def carried(followup: Knowledge, later: Knowledge, store: Engine | None = None) 
         key, lambda k_: link_series(build_registry(followup.doc)[0], build_registry(k_.doc)[0])
     )
     return Carried(followup.edition, rows, actions, series)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupViews:
+    """The monitoring store's records as one edition sees them: its own where it is the follow-up
+    edition, else those of what it continues (budget views are the follow-up edition's, whose
+    rows the projects are mapped onto)."""
+
+    progress: ProgressService
+    monitor: Monitor
+    budget: BudgetViews
+    bridge: Carried | None
+
+
+def followup_views(caches: EditionCaches, k: Knowledge, store: Engine) -> FollowupViews:
+    """What a report or a page of edition ``k`` reads from the monitoring store ``store``."""
+    edition = caches.followup_edition()
+    followup = k if edition is None or edition == k.edition else caches.get(edition)
+    bridge = None if followup is k else carried(followup, k, store)
+    return FollowupViews(
+        ProgressService(k.doc, store, None, None if bridge is None else bridge.actions),
+        Monitor(k.doc, store, None if bridge is None else bridge.series),
+        BudgetViews(BudgetService(followup.doc, store)),
+        bridge,
+    )

@@ -153,7 +153,7 @@ def ingest(
     """
     step = progress or (lambda _msg: None)
     step("read")
-    src = read_source(source)
+    src = read_source(source, lambda done, total: step(f"read: page {done}/{total}"))
     named = edition_of_text(src.text)
     year, note = _edition(db, edition, named)
     doc = parse_document(src.text, src.path, src.sha256, step)

@@ -10,6 +10,7 @@ becomes dropped, and the predecessor's former successor becomes new.
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, insert, select, update
 from ebpm.accounts.principal import Principal
 from ebpm.audit import log as audit
 from ebpm.errors import InvalidInputError, NotAllowedError, NotFoundError
+from ebpm.lineage.history import trace
 from ebpm.lineage.match import action_id, match_editions
 from ebpm.lineage.model import Kind, Lineage, Link
 from ebpm.model import Document
@@ -83,7 +85,12 @@ def lineage(old: Knowledge, new: Knowledge, store: Engine | None = None) -> Line
     found = matched(old, new)
     if store is None:
         return found
-    decided = decisions(store, old.edition, new.edition)
+    return reviewed(found, store)
+
+
+def reviewed(found: Lineage, store: Engine) -> Lineage:
+    """``found`` (the matcher's links) with the admins' decisions in ``store`` on top."""
+    decided = decisions(store, found.old, found.new)
     if not decided:
         return found
     return Lineage(
@@ -166,41 +173,23 @@ def _action_link(found: Lineage, new_id: str) -> Link | None:
 
 
 def history(caches: EditionCaches, k: Knowledge, item_id: str, store: Engine | None) -> list[dict[str, Any]]:
-    """A row's (or action's) line through every edition in the knowledge base, oldest first: in
-    each edition its id there (None where it did not exist) and how it became the next one's."""
+    """A row's (or action's) line through every edition in the knowledge base, oldest first: its id
+    in each edition (None where it was not yet, or no longer, there) and how it came from the
+    edition before, over the reviewed links of each pair of consecutive editions."""
     names = caches.editions().names()
     if len(names) < 2 or k.edition not in names:
         return []
-    at = names.index(k.edition)
-    steps: list[dict[str, Any]] = [{"edition": k.edition, "id": item_id, "current": True, "next": None}]
-    current, current_k = item_id, k
-    for edition in reversed(names[:at]):  # back to where it began
-        earlier = caches.get(edition)
-        link = lineage(earlier, current_k, store).predecessor(current)
-        if link is None or link.old is None:
-            steps.insert(0, {"edition": edition, "id": None, "current": False, "next": _step(link)})
-            break
-        steps.insert(0, {"edition": edition, "id": link.old, "current": False, "next": _step(link)})
-        current, current_k = link.old, earlier
-    current, current_k = item_id, k
-    for edition in names[at + 1 :]:  # on to where it ends
-        later = caches.get(edition)
-        link = lineage(current_k, later, store).successor(current)
-        steps[-1]["next"] = _step(link)
-        if link is None or link.new is None:
-            steps.append({"edition": edition, "id": None, "current": False, "next": None})
-            break
-        steps.append({"edition": edition, "id": link.new, "current": False, "next": None})
-        current, current_k = link.new, later
-    return steps
-
-
-def _step(link: Link | None) -> dict[str, Any] | None:
-    if link is None:
-        return None
-    return {
-        "change": link.change,
-        "score": None if link.score is None else round(link.score, 3),
-        "method": link.method,
-        "unsure": link.unsure,
-    }
+    loaded = [caches.get(e) for e in names]
+    chain = [lineage(a, b, store) for a, b in pairwise(loaded)]
+    return [
+        {
+            "edition": step.edition,
+            "id": step.id,
+            "current": step.edition == k.edition,
+            "change": step.change,
+            "score": None if step.score is None else round(step.score, 3),
+            "method": step.method,
+            "unsure": step.unsure,
+        }
+        for step in trace(chain, k.edition, item_id)
+    ]

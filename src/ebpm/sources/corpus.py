@@ -74,9 +74,10 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
             ) from None
 
 
-def read_source(path: Path | None = None) -> SourceText:
+def read_source(path: Path | None = None, pages: pdf.PageProgress | None = None) -> SourceText:
     """Read ``path``, or the bundled corpus when ``path`` is None.
 
+    ``pages`` is told of each page of a PDF as it is read (the long part of its ingest).
     The bundled corpus is checked against its known sha256 so that a damaged
     install never silently yields different line numbers.
     """
@@ -93,7 +94,7 @@ def read_source(path: Path | None = None) -> SourceText:
     if path is not None and pdf.is_pdf(data):
         # a PDF is read by its layout (columns, page breaks); the digest stays that of its bytes
         try:
-            text = pdf.pdf_text(data)
+            text = pdf.pdf_text(data, pages)
         except pdf.PdfError as exc:
             raise CorpusError(f"{target}: {exc}") from None
         return SourceText(path=str(target), text=text, sha256=digest, encoding=pdf.ENCODING)

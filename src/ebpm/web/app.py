@@ -47,6 +47,7 @@ from ebpm.web import (
     i18n,
     pages,
     progress_api,
+    report_pages,
     research_api,
     research_pages,
 )
@@ -214,6 +215,7 @@ def create_app(
     app.include_router(follow_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(edition_pages.review_router)
+    app.include_router(report_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
