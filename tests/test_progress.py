@@ -387,3 +387,17 @@ def test_cli_set_import_list_and_review(
     report_id = __import__("json").loads(listed.output)[0]["report"]["id"]
     reviewed = invoke("progress", "review", str(report_id), "--decision", "accepted", *where, env=env)
     assert reviewed.exit_code == 0 and "accepted" in reviewed.output
+
+
+def test_an_editor_imports_the_sheet_of_every_ministry_back(service: ProgressService, tmp_path: Path) -> None:
+    """Other ministries' rows that come back as they were exported write nothing, so they are no
+    write outside the editor's scope; changed, they are refused and nothing is written."""
+    import_sheet(service, ADMIN, sheet(tmp_path, [[KEI, "実施中", "経の報告", TODAY, ""]]))
+    mine_and_theirs = [[MON, "完了", "済み", TODAY, ""], [KEI, "実施中", "経の報告", TODAY, ""]]
+    result = import_sheet(service, EDITOR, sheet(tmp_path, mine_and_theirs))
+    assert (result.written, result.unchanged) == (1, 1)
+    changed = [[MON, "遅延", "調整中", TODAY, ""], [KEI, "完了", "書き換え", TODAY, ""]]
+    with pytest.raises(SheetImportError, match="2.1.1.2.m4.a1 is owned by 経"):
+        import_sheet(service, EDITOR, sheet(tmp_path, changed))
+    assert service.state(MON)["report"]["status"] == "done"
+    assert service.state(KEI)["report"]["note"] == "経の報告"

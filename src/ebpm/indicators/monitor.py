@@ -205,7 +205,7 @@ class Monitor:
             raise InvalidInputError(
                 "series",
                 f"{series_id}: targets are set on the edition the monitoring store follows, "
-                "not on this one (add /e/<that edition>/ or edition=)"
+                "not on this one (add /e/<that edition>/ or edition=)",
             )
         if direction not in ("up", "down"):
             raise InvalidTargetError(f"direction must be up or down, not {direction!r}")

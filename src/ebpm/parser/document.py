@@ -17,6 +17,7 @@ from ebpm.parser.glossary import parse_glossary, parse_ministries
 from ebpm.parser.goals import BlockKind, block_header
 from ebpm.parser.headings import GLOSSARY_HEADER, parse_headings
 from ebpm.parser.indicators import parse_indicator_block
+from ebpm.parser.layout import relay_columns, remap_document
 from ebpm.parser.lines import is_blank, page_number_lines
 from ebpm.parser.measures import TableRegion, is_table_header, parse_table
 from ebpm.parser.restore import RESTORED_CONFIDENCE, restore_line_ends
@@ -49,6 +50,10 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
         lines.pop()  # the newline that ends the file opens no line
     doc = Document(source=source, sha256=sha256, line_count=len(lines), edition=edition_of_text(text) or "")
     coverage = doc.coverage
+    # a layout extraction writes the table columns side by side: lay them out one after another
+    lines, origin, relaid = relay_columns(lines)
+    if relaid:
+        doc.warnings.append(relaid)
     # an extraction without trailing spaces lost the mark of paragraph ends: put it back
     lines, restored = restore_line_ends(lines)
     if restored:
@@ -154,12 +159,21 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     for i, raw in enumerate(lines):
         if raw and is_blank(raw):
             coverage.setdefault(i + 1, "noise:blank-like")
-    if restored:
+    inferred = (
+        "paragraph ends were inferred (the text has no trailing spaces)"
+        if restored
+        else "columns written side by side were read apart and their paragraph ends inferred"
+        if relaid
+        else None
+    )
+    if inferred:
         for row in doc.measures:
             if row.confidence > RESTORED_CONFIDENCE:
                 row.confidence = RESTORED_CONFIDENCE
-                row.reasons.append("paragraph ends were inferred (the text has no trailing spaces)")
+                row.reasons.append(inferred)
     _check_completeness(doc)
+    if origin is not None:
+        remap_document(doc, origin)
     return doc
 
 

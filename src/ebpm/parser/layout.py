@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ebpm.model import Document
 from ebpm.parser.lines import display_width
-from ebpm.parser.restore import ends_paragraph
+from ebpm.parser.restore import ends_paragraph, opens_heading_or_block
 
 # A piece is words separated by at most two spaces; a wider gap separates columns.
 _PIECE = re.compile(r"\S+(?: {1,2}\S+)*")
@@ -99,7 +99,13 @@ def _col1_only(raw: str, starts: tuple[int, int]) -> bool:
     if len(pieces) != 1 or pieces[0][0] > _TOLERANCE:
         return False
     text = pieces[0][1]
-    return len(raw.rstrip()) < starts[0] - 1 and not _FOOTNOTE.match(text) and not _PAGE_NUMBER.match(raw)
+    return (
+        len(raw.rstrip()) < starts[0] - 1
+        and not _FOOTNOTE.match(text)
+        and not _PAGE_NUMBER.match(raw)
+        # a heading right under the last line of a table (5091) is no cell line
+        and not opens_heading_or_block(raw)
+    )
 
 
 def _runs(lines: list[str], starts: tuple[int, int]) -> list[list[_Line]]:
@@ -251,7 +257,10 @@ def remap_document(doc: Document, origin: list[int]) -> None:
         row.reasons = [text(r) for r in row.reasons]
     coverage: dict[int, str] = {}
     for ln in sorted(doc.coverage):
-        # the pieces of one line belong to one row; the first reading of a line is kept
-        coverage.setdefault(m(ln), doc.coverage[ln])
+        # the pieces of one line belong to one row; the first reading of a line is kept, over
+        # the marks added around a footnote block or page number
+        user = m(ln)
+        if user not in coverage or coverage[user].startswith("noise:blank"):
+            coverage[user] = doc.coverage[ln]
     doc.coverage = coverage
     doc.warnings = [text(w) for w in doc.warnings]

@@ -163,6 +163,17 @@ def _ends_paragraph(text: str, own: int, full: int, nxt: str) -> bool:
     return short and not body.endswith(_GOES_ON)
 
 
+def opens_heading_or_block(line: str) -> bool:
+    """Whether ``line`` looks like a heading, a block header, a table header or a note."""
+    return bool(_HEADING.match(line) or _OPENS_BLOCK.match(line))
+
+
+def ends_paragraph(text: str, own: int, full: int, nxt: str) -> bool:
+    """Whether ``text`` (``own`` display columns wide, in a column ``full`` wide) ends its
+    paragraph, ``nxt`` being the next line of the same column (see :func:`_ends_paragraph`)."""
+    return _ends_paragraph(text, own, full, nxt)
+
+
 def restore_line_ends(lines: list[str]) -> tuple[list[str], str | None]:
     """``lines`` with a trailing space on every line judged to end its paragraph.
 

@@ -54,7 +54,7 @@ class ProgressService:
             raise InvalidInputError(
                 "action_id",
                 f"{action_id}: progress is reported on the edition the follow-up follows, "
-                "not on this one; its reports are shown here through the action's lineage"
+                "not on this one; its reports are shown here through the action's lineage",
             )
 
     # ---- reads -------------------------------------------------------------------------------
