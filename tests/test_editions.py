@@ -166,3 +166,13 @@ def test_head_under_a_prefix_answers_the_gets_headers(client: TestClient) -> Non
     head = client.head("/e/2023/sections/2.1")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
+
+
+def test_a_sample_edition_is_written_labelled(tmp_path: Path) -> None:
+    target = tmp_path / "s.txt"
+    result = runner.invoke(cli, ["sample-edition", "-o", str(target), "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert "SAMPLE" in text.split("\n", 1)[0]
+    assert edition_of_text(text) == "2024"
+    assert "ebpm diff 2023 2024" in result.output

@@ -20,6 +20,7 @@ from ebpm.export.graph_json import to_json
 from ebpm.parser.document import StructureError
 from ebpm.services.ingest import Summary, exit_status, ingest
 from ebpm.sources.corpus import BUNDLED_LICENCE, BUNDLED_SOURCE, CorpusError
+from ebpm.sources.next_edition import next_edition
 from ebpm.store import knowledge_base
 from ebpm.store.editions import Editions
 
@@ -209,6 +210,26 @@ def editions_command(db: DbOption = None, as_json: Annotated[bool, typer.Option(
         mark = " (default)" if r["default"] else ""
         table.add_row(f"{r['edition']}{mark}", str(r["rows"]), str(r["lines"]), str(r["file"]))
     console.print(table)
+
+
+@app.command("sample-edition")
+def sample_edition_command(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The file (default: strategy-YEAR-SAMPLE.txt)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="The generator's seed: the same seed writes the same text.")] = 1,
+) -> None:
+    """Write a SAMPLE next edition of the bundled strategy (synthetic: rows reworded, dropped, moved and
+    added, deadlines slipped), to try editions side by side: `ebpm ingest` it, then `ebpm diff`."""
+    sample = next_edition(seed=seed)
+    target = output or Path(f"strategy-{sample.edition}-SAMPLE.txt")
+    _write_atomic(target, sample.text)
+    err.print(
+        f"wrote {escape(str(target))}: a SAMPLE {sample.edition} edition (synthetic, seed {seed}); "
+        f"next: ebpm ingest {escape(str(target))} && ebpm diff {sample.previous} {sample.edition}",
+        highlight=False,
+    )
 
 
 @app.command("about")
