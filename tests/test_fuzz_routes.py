@@ -158,6 +158,12 @@ def pools(client: TestClient) -> dict[str, list[str]]:
         "researcher_window": ["0", "3", "99"],
         "window": ["1", "3", "50"],
         "top": ["1", "10", "100000"],
+        # editions: the one here, one that is not, malformed ones
+        "edition": ["2023", "2024", "２０２３", "99"],
+        "old": ["2023", "2022"],
+        "new": ["2023", "2030"],
+        "change": ["changed", "new", "dropped", "continued", "nope"],
+        "unsure": ["true", "maybe"],
     }
 
 

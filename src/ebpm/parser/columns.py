@@ -206,7 +206,10 @@ def _transitions(
             bcost = MISSED_HARD_BREAK
         elif after_shared:
             # (a re-wrapped extraction may carry the shared line over to a second line)
-            bcost, bwhy = SHARED_LINE_NOT_AT_BOTTOM, ("text after a shared page-bottom line on the same page",)
+            bcost, bwhy = (
+                SHARED_LINE_NOT_AT_BOTTOM,
+                ("text after a shared page-bottom line on the same page",),
+            )
         elif u.break_before == "soft" and not prev_unit.complete:
             bcost = IGNORED_SOFT_BREAK  # a cut line followed by a page-top indent
         else:
@@ -294,11 +297,13 @@ def final_cost(state: State, last: Unit, prose: bool) -> tuple[float, list[str]]
 
 # Transitions depend only on the state, the unit and the unit before it; the decodes of one
 # row's repair trials share most of them, so they share this cache.
-UnitKey = tuple[int, int, str]  # first line, line count, kind: what a unit is, within one row
+# first line, line count, kind, whether it ends its item: what a unit is, within one row (a
+# repair may end a unit's last paragraph where the restored text left it open)
+UnitKey = tuple[int, int, str, bool]
 
 
 def _key(u: Unit) -> UnitKey:
-    return (u.lines[0], len(u.lines), u.kind)
+    return (u.lines[0], len(u.lines), u.kind, u.complete)
 
 
 @dataclass

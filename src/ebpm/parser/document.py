@@ -55,7 +55,7 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     if relaid:
         doc.warnings.append(relaid)
     # an extraction without trailing spaces lost the mark of paragraph ends: put it back
-    lines, restored = restore_line_ends(lines)
+    lines, restored, doubtful = restore_line_ends(lines)
     if restored:
         doc.warnings.append(restored)
 
@@ -145,10 +145,11 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     chapter2 = [h for h in doc.headings if h.id.startswith("2")]
     by_line = sorted(doc.headings, key=lambda h: h.line)
     measure_counts: dict[str, int] = {}
+    doubtful_ends = frozenset(i + 1 for i in doubtful)  # 1-based, as units number their lines
     for k, h in enumerate(by_line):
         stop = by_line[k + 1].line - 1 if k + 1 < len(by_line) else body_stop
         if h in chapter2 and h.level != "chapter":
-            _parse_region(doc, lines, h, h.line, stop, noise, known, measure_counts)
+            _parse_region(doc, lines, h, h.line, stop, noise, known, measure_counts, doubtful_ends)
         else:
             _mark_prose(doc, lines, h, h.line, stop, noise)
     # anything before the first heading is the title page
@@ -192,8 +193,12 @@ def _parse_region(
     noise: set[int],
     known: set[str],
     measure_counts: dict[str, int],
+    doubtful_ends: frozenset[int] = frozenset(),
 ) -> None:
-    """Goal blocks and prose up to the first table, then the tables (0-based [start, stop))."""
+    """Goal blocks and prose up to the first table, then the tables (0-based [start, stop)).
+
+    ``doubtful_ends``: 1-based lines whose paragraph end the restorer was unsure of.
+    """
     headers = [i for i in range(start, stop) if is_table_header(lines[i])]
     pre_stop = headers[0] if headers else stop
     _parse_goal_blocks(doc, lines, h, start, pre_stop, noise)
@@ -201,7 +206,9 @@ def _parse_region(
     for k, hdr in enumerate(headers):
         doc.coverage[hdr + 1] = f"table-header:{h.id}"
         tstop = headers[k + 1] if k + 1 < len(headers) else stop
-        region = TableRegion(header=hdr, stop=tstop, section=h.id, prose_rows=prose_rows)
+        region = TableRegion(
+            header=hdr, stop=tstop, section=h.id, prose_rows=prose_rows, doubtful_ends=doubtful_ends
+        )
         first_index = measure_counts.get(h.id, 0) + 1
         measures = parse_table(lines, region, noise, known, first_index)
         measure_counts[h.id] = first_index - 1 + len(measures)

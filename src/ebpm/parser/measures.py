@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ebpm.model import Cell, Measure
 from ebpm.parser.columns import Assignment
@@ -41,6 +42,8 @@ class TableRegion:
     stop: int  # 0-based index one past the last line of the table
     section: str
     prose_rows: bool
+    # 1-based lines that close a sentence where the restorer did not end the paragraph
+    doubtful_ends: frozenset[int] = frozenset()
 
 
 def is_table_header(raw: str) -> bool:
@@ -142,7 +145,9 @@ def _short_cut_columns(assignment: Assignment, units: list[Unit]) -> list[tuple[
         spans = {c: us[-1].lines[-1] - us[0].lines[0] + 1 for c, us in page.items()}
         tallest = max(spans, key=lambda c: spans[c])
         for c, us in sorted(page.items()):
-            short = spans[c] < SHORT_CUT_SHARE * spans[tallest] and spans[tallest] - spans[c] >= SHORT_CUT_LINES
+            short = (
+                spans[c] < SHORT_CUT_SHARE * spans[tallest] and spans[tallest] - spans[c] >= SHORT_CUT_LINES
+            )
             if not us[-1].complete and short:
                 out.append((us[0].lines[0], c, spans[c], tallest, spans[tallest]))
 
@@ -165,7 +170,7 @@ def _thin_pages(assignment: Assignment, units: list[Unit]) -> list[tuple[int, in
     """
     out: list[tuple[int, int]] = []
     starts = [i for i, brk in enumerate(assignment.breaks) if brk]
-    for a, b in zip(starts, starts[1:], strict=False):
+    for a, b in pairwise(starts):
         span = units[b - 1].lines[-1] - units[a].lines[0] + 1
         if span < THIN_PAGE_LINES:
             out.append((units[a].lines[0], span))
@@ -196,7 +201,7 @@ def _overfull_pages(assignment: Assignment, units: list[Unit]) -> list[tuple[int
 
 
 def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set[str]) -> Measure:
-    row, assignment = assign_with_repair(row, region.prose_rows)
+    row, assignment = assign_with_repair(row, region.prose_rows, region.doubtful_ends)
     per_column: dict[int, list[_CellUnits]] = {1: [], 2: [], 3: []}
     pending: dict[int, list[Unit]] = {1: [], 2: [], 3: []}  # sub-heads waiting for their item
     for u, col in zip(row, assignment.columns, strict=True):

@@ -96,6 +96,9 @@ def _full_width(stripped: list[str], nonblank: list[int], widths: list[int], k: 
 
 # Characters a paragraph never ends on: the sentence goes on on the next line.
 _GOES_ON = ("、", "，", ",", "（", "(", "「", "【", "・", "＜", "の", "を", "に", "は", "が", "と", "や")
+# What closes a sentence: a line ending so may end its paragraph even where the next line does
+# not show it.
+_SENTENCE_END = ("。", "】")
 # A line opening with a digit opens a footnote only when it is as wide as the page.
 _FOOTNOTE_LINE = re.compile(r"^\d{1,3} ?\S")
 
@@ -174,14 +177,18 @@ def ends_paragraph(text: str, own: int, full: int, nxt: str) -> bool:
     return _ends_paragraph(text, own, full, nxt)
 
 
-def restore_line_ends(lines: list[str]) -> tuple[list[str], str | None]:
+def restore_line_ends(lines: list[str]) -> tuple[list[str], str | None, frozenset[int]]:
     """``lines`` with a trailing space on every line judged to end its paragraph.
 
     Returns the lines unchanged (and None) when they still carry the signal; otherwise the
-    restored lines and a note saying how they were restored.
+    restored lines and a note saying how they were restored. The third value holds the 0-based
+    lines judged to go on although they close a sentence (a full line ending in 。 before a line
+    that starts with a kanji): the next sentence of the same cell, or the continuation of
+    another column after a page break (14027 → 14031); the column assigner may end the
+    paragraph there when the row reads better so.
     """
     if not needs_restoring(lines):
-        return lines, None
+        return lines, None, frozenset()
     stripped = [raw.rstrip(" \t\u3000") for raw in lines]
     nonblank = [i for i, raw in enumerate(stripped) if raw.strip()]
     out = list(stripped)
@@ -193,13 +200,19 @@ def restore_line_ends(lines: list[str]) -> tuple[list[str], str | None]:
             out,
             "the text had no trailing spaces; paragraph ends were read from the blank lines "
             "between text boxes",
+            frozenset(),
         )
     widths = [_width(stripped[i]) for i in nonblank]
+    doubtful: set[int] = set()
     for k, i in enumerate(nonblank):
         nxt = lines[nonblank[k + 1]] if k + 1 < len(nonblank) else ""
         if _ends_paragraph(stripped[i], widths[k], _full_width(stripped, nonblank, widths, k), nxt):
             out[i] = stripped[i] + " "
-    return out, (
+        elif stripped[i].endswith(_SENTENCE_END) and nxt.strip():
+            doubtful.add(i)
+    return (
+        out,
         "the text had no trailing spaces; paragraph ends were inferred from line widths, "
-        "so rows are less certain"
+        "so rows are less certain",
+        frozenset(doubtful),
     )

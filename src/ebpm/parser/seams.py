@@ -58,8 +58,17 @@ REPAIR_GAIN = 0.7  # beyond HIDDEN_BREAK
 AMBIGUOUS_SEAM_CONFIDENCE = 0.6
 
 
-def _split(unit: Unit, k: int) -> tuple[Unit, Unit]:
-    head = Unit(unit.kind, unit.lines[:k], unit.texts[:k], unit.break_before, unit.shared_line)
+# A paragraph end the restorer doubted (a full line closing a sentence) costs little to put back:
+# it invents no page break, only the trailing space the extraction dropped.
+DOUBTFUL_END = 0.3
+
+
+def _split(unit: Unit, k: int, ended: bool = False) -> tuple[Unit, Unit]:
+    """``unit`` cut before its line ``k``; ``ended``: the head's last line ends its paragraph."""
+    texts = unit.texts[:k]
+    if ended:
+        texts = [*texts[:-1], texts[-1].rstrip() + " "]
+    head = Unit(unit.kind, unit.lines[:k], texts, unit.break_before, unit.shared_line)
     tail = Unit("frag", unit.lines[k:], unit.texts[k:], None)
     return head, tail
 
@@ -130,7 +139,9 @@ def _seam_candidates(assignment: Assignment, j: int) -> list[int]:
     return sorted(near - {0})
 
 
-def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assignment]:
+def assign_with_repair(
+    units: list[Unit], prose: bool, doubtful_ends: frozenset[int] = frozenset()
+) -> tuple[list[Unit], Assignment]:
     """Decode, then look for a page break hidden inside a unit.
 
     Without footnotes a page break leaves no mark: when the last item of a
@@ -139,13 +150,14 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
     Where the decoded path writes into a column whose cut item never
     continued, each line boundary of the units just before it is tried as that
     seam; a split is kept only if it lowers the total cost by more than it
-    invents.
+    invents. A line in ``doubtful_ends`` (1-based) may end its paragraph for less: the text
+    had no trailing spaces, and the restorer let the paragraph go on after a closed sentence.
     """
     cache = TransitionCache()
     best_units, best = units, assign_columns(units, prose, cache=cache)
-    splits = 0
+    paid = 0.0  # what the splits kept so far invented
     for _ in range(2):
-        trials: list[tuple[float, int, list[Unit]]] = []
+        trials: list[tuple[float, int, list[Unit], bool]] = []
         tried: set[int] = set()
         for j in best.skipped[:1]:
             for i in _seam_candidates(best, j):
@@ -154,13 +166,14 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
                 tried.add(i)
                 unit = best_units[i]
                 for k in range(1, len(unit.lines)):
-                    head, tail = _split(unit, k)
+                    ended = unit.lines[k - 1] in doubtful_ends
+                    head, tail = _split(unit, k, ended)
                     trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
-                    penalty = HIDDEN_BREAK * (splits + 1)
+                    penalty = paid + (DOUBTFUL_END if ended else HIDDEN_BREAK)
                     bound = best.cost - REPAIR_GAIN - penalty
                     cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound, cache) + penalty
                     if cost < best.cost - REPAIR_GAIN:
-                        trials.append((cost, tail.lines[0], trial_units))
+                        trials.append((cost, tail.lines[0], trial_units, ended))
         if not trials:
             break
         low = min(t[0] for t in trials)
@@ -169,14 +182,18 @@ def assign_with_repair(units: list[Unit], prose: bool) -> tuple[list[Unit], Assi
         # equally cheap seams differ only in where the text is cut: prefer the seam whose
         # pieces close their brackets once joined, then the one that makes the cut columns
         # end level at the page bottom, and say so
-        decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache)) for t in cheapest]
-        seam, best_units, _ = min(
+        decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache), t[3]) for t in cheapest]
+        seam, best_units, _, doubted = min(
             decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), _uneven_bottom(d[1], d[2], d[0]), d[0])
         )
         best = assign_columns(best_units, prose, cache=cache)
-        splits += 1
-        best.cost += HIDDEN_BREAK * splits
-        if len(ties) > 1:
+        paid += DOUBTFUL_END if doubted else HIDDEN_BREAK
+        best.cost += paid
+        if doubted:
+            best.reasons.append(
+                f"line {seam}: paragraph end inferred before this line, where a sentence closes"
+            )
+        elif len(ties) > 1:
             best.reasons.append(
                 f"line {seam}: page break inferred inside the text, with no marker; it could be at any "
                 f"line from {ties[0]} to {ties[-1]}"

@@ -28,7 +28,10 @@ from ebpm.web.research_views import NO_STORE
 
 EditionQ = Annotated[
     str | None,
-    Query(max_length=8, description="The strategy's edition, a year such as 2023 (default: the latest)."),
+    Query(
+        pattern=r"^(19|20)\d\d$",
+        description="The strategy's edition, a year such as 2023 (default: the latest).",
+    ),
 ]
 
 
@@ -50,6 +53,8 @@ def get_knowledge(request: Request, edition: EditionQ = None) -> Knowledge:
     asked = editions.chosen(request) or edition
     if _followup_only(request):
         followup = caches.followup_edition()
+        if asked is not None:
+            caches.editions().path(asked)  # an edition not here is a 404 first, as on every route
         if asked is not None and followup is not None and editions_check(asked) != followup:
             if wants_page(request):
                 raise HTTPException(307, headers={"location": f"/e/{followup}{request.url.path}"})
