@@ -397,7 +397,7 @@ def test_an_editor_imports_the_sheet_of_every_ministry_back(service: ProgressSer
     result = import_sheet(service, EDITOR, sheet(tmp_path, mine_and_theirs))
     assert (result.written, result.unchanged) == (1, 1)
     changed = [[MON, "遅延", "調整中", TODAY, ""], [KEI, "完了", "書き換え", TODAY, ""]]
-    with pytest.raises(SheetImportError, match="2.1.1.2.m4.a1 is owned by 経"):
+    with pytest.raises(SheetImportError, match=r"2\.1\.1\.2\.m4\.a1 is owned by 経"):
         import_sheet(service, EDITOR, sheet(tmp_path, changed))
     assert service.state(MON)["report"]["status"] == "done"
     assert service.state(KEI)["report"]["note"] == "経の報告"
