@@ -273,6 +273,12 @@ COMMANDS: dict[str, list[str] | None] = {
     "progress import": ["{csv}", "--db", "{kb}", *STORES],
     "progress list": ["--db", "{kb}", *STORES],
     "progress review": ["1", "--decision", "accepted", "--db", "{kb}", *STORES],
+    "editions": ["--db", "{kb}"],
+    "sample-edition": ["--output", "{x}/sample.txt"],
+    "diff": ["2023", "2023", "--db", "{kb}", *STORES],
+    "report followup": ["--output", "{x}/f.xlsx", "--db", "{kb}", *STORES],
+    "report table": ["--output", "{x}/t.docx", "--db", "{kb}", *STORES],
+    "report annual": ["--output", "{x}/a.html", "--db", "{kb}", *STORES, *RESEARCH],
 }
 # what only reads may succeed where nothing can be written, if what it reads is there
 READERS = {
@@ -288,6 +294,8 @@ READERS = {
     "budget summary",
     "budget similar",
     "progress list",
+    "editions",
+    "diff",
 }
 # what reads only the monitoring store, where a store not written yet reads as empty
 STORE_READERS = {"users list", "audit list", "audit verify"}

@@ -14,7 +14,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -52,9 +54,6 @@ OFF_TRACK = (
 def base_url(ingested_kb: Path, research_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served by uvicorn on a free port of 127.0.0.1, in a thread, with a monitoring store
     of its own (each test module that serves the app gets a fresh one)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     store = tmp_path_factory.mktemp("browser") / "monitoring.sqlite"
     service = BudgetService(knowledge_base.read(ingested_kb), open_store(store))
     import_projects(service.store, BUDGET_SAMPLE)  # the budget pages need projects to show
@@ -66,6 +65,16 @@ def base_url(ingested_kb: Path, research_db: Path, tmp_path_factory: pytest.Temp
     for name, role, ministries in (("sec", "admin", []), ("mext", "editor", ["文"])):
         accounts.add_user(service.store, name, role, ministries, PASSWORD, actor="test")
     app = create_app(ingested_kb, store, research_db=research_db)  # the research pages need a store
+    with serve(app) as url:
+        yield url
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1, in a thread: its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -74,10 +83,12 @@ def base_url(ingested_kb: Path, research_db: Path, tmp_path_factory: pytest.Temp
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-import shutil
+import sqlite3
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
@@ -391,7 +391,9 @@ def test_a_reviewer_confirms_and_rejects_on_the_project_page(
     is then that user's own (no-store) and never served to anyone else. Another ministry's editor
     is told who may review."""
     path = tmp_path / "monitoring.sqlite"
-    shutil.copy(store, path)
+    # SQLite's backup reads through the write-ahead log: a file copy can miss what is still in it
+    with sqlite3.connect(store) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
     engine = open_store(path)
     accounts.add_user(engine, "mofa", "editor", ["外"], PASSWORD, actor="test")
     accounts.add_user(engine, "mhlw", "editor", ["厚"], PASSWORD, actor="test")

@@ -4,13 +4,9 @@ reports page; axe on every page of this work in Japanese and English, at desktop
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 
 from ebpm.accounts import service as accounts
@@ -18,7 +14,7 @@ from ebpm.services.ingest import ingest
 from ebpm.sources.next_edition import next_edition
 from ebpm.store.monitoring import open_store
 from ebpm.web.app import create_app
-from tests.test_web_browser import DESKTOP, PASSWORD, PHONE, SHOTS, _axe, _log_in, browser  # noqa: F401
+from tests.test_web_browser import DESKTOP, PASSWORD, PHONE, SHOTS, _axe, _log_in, browser, serve  # noqa: F401
 
 PAGES = [
     "/diff/2023/2024",
@@ -41,21 +37,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     engine = open_store(store, "write")
     accounts.add_user(engine, "sec", "admin", [], PASSWORD, actor="test")
     engine.dispose()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db, store), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(create_app(db, store)) as url:
+        yield url
 
 
 def test_from_the_home_page_to_the_differences_and_a_rows_history(

@@ -116,8 +116,8 @@ def ingest_command(
     if summary.kept:
         why = "looks incomplete" if summary.missing else "parsed poorly"
         err.print(
-            f"[bold yellow]the document {why}: the complete {summary.edition} edition in "
-            f"{escape(str(written))} was kept (give --allow-partial to replace it)[/]",
+            f"[bold yellow]the document {why}: the complete knowledge base {escape(str(written))} "
+            f"was kept (edition {summary.edition}; give --allow-partial to replace it)[/]",
             highlight=False,
         )
         raise typer.Exit(code=exit_status(summary))

@@ -343,29 +343,33 @@ CSV_COLUMNS = (
 )
 
 
+def flat(item: ItemDiff) -> dict[str, Any]:
+    """One link as a flat record: the CSV download's line (``CSV_COLUMNS``), with the rows of an
+    action and the word-level diff for a page to link and highlight."""
+    link = item.link
+    return {
+        "kind": link.kind,
+        "from": link.old,
+        "to": link.new,
+        "change": link.change,
+        "score": link.score,
+        "method": link.method,
+        "unsure": link.unsure,
+        "section_from": item.section_from,
+        "section_to": item.section_to,
+        "row_from": item.row_from,
+        "row_to": item.row_to,
+        "owners_added": item.owners_added,
+        "owners_removed": item.owners_removed,
+        "due_from": _due(item.due_from),
+        "due_to": _due(item.due_to),
+        "moved_days": item.moved_days,
+        "text_from": item.text_from,
+        "text_to": item.text_to,
+        "text_diff": [[op, text] for op, text in item.text_diff],
+    }
+
+
 def diff_rows(diff: EditionDiff) -> list[dict[str, Any]]:
     """One flat record per link, rows then actions (the CSV download's lines)."""
-    out = []
-    for item in (*diff.rows, *diff.actions):
-        link = item.link
-        out.append(
-            {
-                "kind": link.kind,
-                "from": link.old,
-                "to": link.new,
-                "change": link.change,
-                "score": link.score,
-                "method": link.method,
-                "unsure": link.unsure,
-                "section_from": item.section_from,
-                "section_to": item.section_to,
-                "owners_added": item.owners_added,
-                "owners_removed": item.owners_removed,
-                "due_from": _due(item.due_from),
-                "due_to": _due(item.due_to),
-                "moved_days": item.moved_days,
-                "text_from": item.text_from,
-                "text_to": item.text_to,
-            }
-        )
-    return out
+    return [flat(item) for item in (*diff.rows, *diff.actions)]

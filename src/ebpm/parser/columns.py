@@ -98,6 +98,9 @@ def _lowest(mask: int) -> int | None:
     return _LOWEST[mask]
 
 
+_TAGGED_STATUS = "status item carries a ministry tag"
+
+
 def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]]:
     """Cost of placing ``u`` in ``col``, from what the unit itself shows.
 
@@ -120,7 +123,7 @@ def _emission(u: Unit, col: int, prose: bool) -> tuple[float, tuple[Reason, ...]
         return cost, why
     if col == 2 and u.tagged:
         cost += TAGGED_STATUS
-        why += ("status item carries a ministry tag",)
+        why += (_TAGGED_STATUS,)
     return cost, why
 
 
@@ -156,7 +159,9 @@ _STRAY = "unmarked text after a page break with no open column"
 # the reasons that betray a continuation glued to the unit above it
 _UNSEEN = "page break assumed without a marker"
 _MISSING_CONTINUATION = frozenset(
-    [*_UNFINISHED.values(), "an unfinished column did not continue", _STRAY, _UNSEEN]
+    # (a continuation of column 3 read as column 2's ends in column 3's tag: the cut item of
+    # column 3 took in column 1's continuation, 1794 + 1797 of ``shifted-pages``)
+    [*_UNFINISHED.values(), "an unfinished column did not continue", _STRAY, _UNSEEN, _TAGGED_STATUS]
 )
 _UNMARKED_START = {c: f"column {c} starts without a marker" for c in (1, 2, 3)}
 
@@ -184,7 +189,7 @@ def _transitions(
         # page certainly breaks after it (2463 → 2469)
         after_shared = prev_unit.shared_line and not u.shared_line
         if brk:
-            if u.break_before == "hard" or after_shared:
+            if u.break_before in ("hard", "seam") or after_shared:
                 bcost = HARD_BREAK
             elif u.break_before == "soft":
                 bcost = SOFT_BREAK

@@ -97,7 +97,7 @@ def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple
     # every anomaly on the chosen path lowers the confidence
     confidence = 1.0 - 0.12 * len(reasons)
     for u, margin in zip(units, assignment.margins, strict=True):
-        if margin < (AMBIGUOUS_MARGIN_PROSE if prose else AMBIGUOUS_MARGIN):
+        if margin < (AMBIGUOUS_MARGIN_PROSE if prose else AMBIGUOUS_MARGIN) + 1e-9:
             confidence = min(confidence, 0.5 + 0.35 * margin)
             reasons.append(f"line {u.lines[0]}: column is ambiguous (margin {margin:.2f})")
     for line, col, span in _overfull_pages(assignment, units):
@@ -119,6 +119,18 @@ def _confidence(assignment: Assignment, units: list[Unit], prose: bool) -> tuple
         if brk and u.break_before is None and not units[i - 1].shared_line:
             confidence = min(confidence, UNMARKED_BREAK_CONFIDENCE)
             reasons.append(f"line {u.lines[0]}: page break placed where the text shows no mark of one")
+    broken = False
+    for u, brk in zip(units, assignment.breaks, strict=True):
+        broken = broken or brk
+        if broken and u.conjunction_line is not None and not prose:
+            # after a page break a paragraph opening with 「また、」 may be the continuation of a
+            # column whose item ended at the page bottom, not the next paragraph of this unit
+            # (18537 under 18531 of ``shifted-pages``)
+            confidence = min(confidence, UNMARKED_BREAK_CONFIDENCE)
+            reasons.append(
+                f"line {u.conjunction_line}: a paragraph opening with a conjunction after a page "
+                "break is read into the item above it"
+            )
     for line, col, span, other, tallest in _short_cut_columns(assignment, units):
         confidence = min(confidence, SHORT_CUT_CONFIDENCE)
         reasons.append(

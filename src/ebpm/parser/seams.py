@@ -69,7 +69,12 @@ def _split(unit: Unit, k: int, ended: bool = False) -> tuple[Unit, Unit]:
     if ended:
         texts = [*texts[:-1], texts[-1].rstrip() + " "]
     head = Unit(unit.kind, unit.lines[:k], texts, unit.break_before, unit.shared_line)
-    tail = Unit("frag", unit.lines[k:], unit.texts[k:], None)
+    # a cut head is a cell cut by the page end, and its tail opens the next page: the split
+    # already paid for the break (HIDDEN_BREAK), so the decoder must not charge it again
+    tail = Unit("frag", unit.lines[k:], unit.texts[k:], None if ended else "seam")
+    if unit.conjunction_line is not None:
+        # the joined conjunction paragraph stays marked in the piece that holds it
+        (head if unit.conjunction_line in head.lines else tail).conjunction_line = unit.conjunction_line
     return head, tail
 
 

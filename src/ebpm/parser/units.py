@@ -18,7 +18,8 @@ from ebpm.parser.tags import has_trailing_tag, is_ministry_tag
 from ebpm.sources.normalize import join_wrapped
 
 UnitKind = Literal["row", "item", "empty", "subhead", "frag"]
-Break = Literal["hard", "soft"] | None
+# "seam": a page break the repair inferred inside a unit (``seams.py``), which pays for it
+Break = Literal["hard", "soft", "seam"] | None
 
 ROW_MARKERS = ("○", "〇")
 _ITEM = re.compile(r"^(・|- |-(?=\S)|－)")
@@ -77,6 +78,8 @@ class Unit:
     texts: list[str]  # raw text of each line (or line part)
     break_before: Break = None
     shared_line: bool = False
+    # 1-based line of a paragraph opening with a conjunction that was joined to this unit
+    conjunction_line: int | None = None
 
     # The cached features are read only once the unit is fully built.
     @cached_property
@@ -165,6 +168,8 @@ def build_units(content: list[ContentLine], prose_rows: bool) -> list[Unit]:
             if brk is None and not prev.shared_line and _CONJUNCTION.match(stripped):
                 starts_fragment = False
             if not starts_fragment:
+                if is_complete(prev.texts[-1]):
+                    prev.conjunction_line = cl.index + 1
                 prev.lines.append(cl.index + 1)
                 prev.texts.append(raw)
                 continue

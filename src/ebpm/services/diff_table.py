@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ebpm.lineage.diff import EditionDiff, ItemDiff, diff_editions, to_json
+from ebpm.lineage.diff import EditionDiff, ItemDiff, diff_editions, flat, to_json
 from ebpm.services import tables
 from ebpm.services.knowledge import Knowledge
 from ebpm.services.lineage import lineage
@@ -54,34 +54,11 @@ def edition_diff(old: Knowledge, new: Knowledge, store: Engine | None, ministry:
 
 
 def _line(item: ItemDiff) -> Json:
-    link = item.link
-    return {
-        "kind": link.kind,
-        "change": link.change,
-        "from": link.old,
-        "to": link.new,
-        "row_from": item.row_from,
-        "row_to": item.row_to,
-        "section": item.section_to or item.section_from,
-        "score": None if link.score is None else round(link.score, 3),
-        "method": link.method,
-        "unsure": link.unsure,
-        "owners_added": item.owners_added,
-        "owners_removed": item.owners_removed,
-        "due_from": _due(item.due_from),
-        "due_to": _due(item.due_to),
-        "moved_days": item.moved_days,
-        "text_from": item.text_from,
-        "text_to": item.text_to,
-        "text_diff": [[op, text] for op, text in item.text_diff],
-    }
-
-
-def _due(value: object) -> str | None:
-    if value is None:
-        return None
-    iso = getattr(value, "isoformat", None)
-    return str(iso()) if callable(iso) else str(value)
+    line = flat(item)
+    # one section to show and sort by; the similarity as the page shows it
+    line["section"] = item.section_to or item.section_from
+    line["score"] = None if line["score"] is None else round(line["score"], 3)
+    return line
 
 
 def diff_page(diff: EditionDiff, f: DiffFilters, state: tables.TableState) -> Json:

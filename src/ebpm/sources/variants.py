@@ -18,9 +18,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ebpm.model import Document, Measure
-from ebpm.parser.lines import is_complete
+from ebpm.parser.lines import display_width, is_complete
 
 _HALF = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _FULL = "".join(chr(ord(c) + 0xFEE0) for c in _HALF)
@@ -150,30 +151,68 @@ def side_by_side(text: str, doc: Document) -> Variant:
     return Variant("layout", _join(out), mapping)
 
 
-def pdfminer(text: str) -> Variant:
+def _page_ends(lines: list[str], doc: Document) -> set[int]:
+    """1-based lines that end the text of a column on a page: the last line of every column of
+    a row's page but the last, and every line followed by a page mark (footnote block, page
+    number, page-top indent)."""
+    col = _columns_of(doc)
+    ends: set[int] = set()
+    for m in _row_ranges(doc):
+        pages, _ = _pages_of_row(lines, m, col)
+        for page in pages[:-1]:
+            ends.update(c[-1] for c in page if c)
+    nonblank = [k for k in range(1, len(lines) + 1) if lines[k - 1].strip()]
+    for a, b in pairwise(nonblank):
+        if doc.coverage.get(a, "").startswith(("noise:", "footnote:")):
+            continue  # the lines of one footnote make one box
+        if doc.coverage.get(b, "").startswith(("noise:", "footnote:")) or lines[b - 1].startswith(" "):
+            ends.add(a)
+    return ends
+
+
+def pdfminer(text: str, doc: Document) -> Variant:
     """pdfminer-style: text boxes separated by one blank line, no leading or trailing spaces.
 
-    The end of a box is where the original line ends its paragraph (its trailing space).
+    The end of a box is where the original line ends its paragraph (its trailing space), or
+    where a page ends: pdfminer groups the lines of one page, so a cell cut by the page bottom
+    closes its box there and its continuation opens a box on the next page.
     """
+    lines = _split(text)
+    page_ends = _page_ends(lines, doc)
     out: list[str] = []
     mapping: dict[int, int] = {}
-    for k, raw in enumerate(_split(text), start=1):
+    for k, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         out.append(raw.strip())
         mapping[len(out)] = k
-        if is_complete(raw):
+        if is_complete(raw) or k in page_ends:
             out.append("")
     return Variant("pdfminer", _join(out), mapping)
 
 
+# Kinsoku shori (Japanese line breaking): these never open a line ...
+_NO_LINE_START = set("、。，．,.）)」』】〕］}ー・：；？！!?ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮ々ゝゞ〜")
+# ... and these never close one.
+_NO_LINE_END = set("（(「『【〔［{")
+
+
 def _wrap(piece: str, width: int) -> list[str]:
-    """Cut ``piece`` into lines of ``width`` characters, never before a marker or inside a word."""
+    """Cut ``piece`` into lines ``width`` display columns wide, as a typesetter would: never
+    before a marker, inside a Latin word or number, before closing punctuation or after an
+    opening bracket (kinsoku)."""
     chunks: list[str] = []
     rest = piece
-    while len(rest) > width:
-        cut = width
-        while cut > width // 2 and (
+    while display_width(rest) > width:
+        fit = 0
+        used = 0
+        for ch in rest:
+            used += 2 if unicodedata.east_asian_width(ch) in "WFA" else 1
+            if used > width:
+                break
+            fit += 1
+        cut = max(1, fit)
+        while cut > fit // 2 and (
             _MARKER_START.match(rest[cut:])
             or (
                 rest[cut - 1].isascii()
@@ -182,51 +221,102 @@ def _wrap(piece: str, width: int) -> list[str]:
                 and rest[cut].isalnum()
             )
             or rest[cut] == " "
+            or rest[cut] in _NO_LINE_START
+            or rest[cut - 1] in _NO_LINE_END
         ):
             cut -= 1
+        if cut <= fit // 2:
+            cut = max(1, fit)  # no allowed cut in the second half of the line: cut anyway
         chunks.append(rest[:cut])
         rest = rest[cut:]
     chunks.append(rest)
     return chunks
 
 
+def _shown(chunk: str) -> str:
+    """A wrapped line as the extraction writes it: the space at a cut is dropped unless it
+    follows a Latin letter (the bundled text keeps a trailing space on a wrapped line only after
+    an English word; 「（2022 年 12」 never ends in one)."""
+    if chunk.endswith(" ") and not (len(chunk) > 1 and chunk[-2].isascii() and chunk[-2].isalpha()):
+        return chunk.rstrip(" ")
+    return chunk
+
+
+def _column_widths(lines: list[str], col: dict[int, int], body_end: int) -> dict[int, int]:
+    """Display width a wrapped line of each column fills (0: prose), from the lines that wrap."""
+    found: dict[int, list[int]] = {}
+    for k in range(1, body_end + 1):
+        raw = lines[k - 1]
+        if raw.strip() and not is_complete(raw):
+            found.setdefault(col.get(k, 0), []).append(display_width(raw))
+    return {c: sorted(ws)[(len(ws) * 9) // 10] for c, ws in found.items() if ws}
+
+
 def rewrap(text: str, doc: Document, seed: int) -> Variant:
-    """Paragraphs re-wrapped at another width (60–140% of each paragraph's widest line).
+    """The text laid out at other column widths (60–140% of each column's, one factor for the
+    table cells and one for prose, seeded), wrapped as a typesetter wraps Japanese.
 
     A paragraph is a run of wrapped lines up to the line that ends it; runs stop at blank
     lines that are not plain empty lines (page marks), at footnote and page-number lines and
-    at the end of the body, so page breaks stay where they were.
+    at the end of the body, so page breaks stay where they were. A page break falls between
+    two lines: the short last line of a paragraph cut by a page end goes over to the top of its
+    column on the next page. The bottom line shared by three cells (2463) is kept as it is: each
+    piece is the first line of its own cell.
     """
     rng = random.Random(seed)
     lines = _split(text)
     body_end = min((g.line for g in doc.glossary), default=len(lines) + 1) - 1
-    hold = {
+    col = _columns_of(doc)
+    seen: dict[int, set[int]] = {}
+    for m in doc.measures:
+        for c, cells in ((1, [m.commitment]), (2, m.status), (3, m.actions)):
+            for cell in cells:
+                for ln in cell.lines:
+                    seen.setdefault(ln, set()).add(c)
+    shared = {ln for ln, cs in seen.items() if len(cs) > 1}
+    hold = shared | {
         ln
         for ln, v in doc.coverage.items()
         if v.startswith(("noise:", "footnote:", "heading:", "table-header:", "block-header:"))
     }
+    natural = _column_widths(lines, col, body_end)
+    cell_factor, prose_factor = rng.uniform(0.6, 1.4), rng.uniform(0.6, 1.4)
+    widths = {c: max(8, round(w * (prose_factor if c == 0 else cell_factor))) for c, w in natural.items()}
     out: list[str] = []
     mapping: dict[int, int] = {}
     para: list[int] = []
+    # per column: text (and the original line of each character) carried over a page break
+    carry: dict[int, tuple[str, list[int]]] = {}
 
     def flush() -> None:
         if not para:
             return
+        key = col.get(para[0], 0)
         first = lines[para[0] - 1]
         lead = " " if first.startswith(" ") else ""
         joined = "".join(lines[ln - 1].strip() for ln in para)
-        widest = max(len(lines[ln - 1].strip()) for ln in para)
-        width = max(8, round(widest * rng.uniform(0.6, 1.4)))
-        ends = is_complete(lines[para[-1] - 1])
         # the original line that holds each character, for the map
-        owner: list[int] = []
-        for ln in para:
-            owner.extend([ln] * len(lines[ln - 1].strip()))
-        pos = 0
+        owner = [ln for ln in para for _ in lines[ln - 1].strip()]
+        carried, carried_owner = carry.pop(key, ("", []))
+        joined, owner = carried + joined, carried_owner + owner
+        width = widths.get(key, 40)
+        ends = is_complete(lines[para[-1] - 1])
         chunks = _wrap(joined, width)
+        if key == 0 or ends:
+            pass  # prose keeps its lines on their page (its geometry is not read)
+        elif len(chunks) > 1 and display_width(chunks[-1]) < width - 2:
+            # a page ends after a full line: the rest of the line opens the next page
+            rest = chunks.pop()
+            carry[key] = (rest, owner[len(joined) - len(rest) :])
+        elif display_width(chunks[-1]) < width // 2:
+            # less than half a line before the page end: the paragraph starts on the next page
+            carry[key] = (joined, owner)
+            chunks = []
+        pos = 0
         for k, chunk in enumerate(chunks):
             last = k == len(chunks) - 1
-            out.append((lead if k == 0 else "") + chunk + (" " if last and ends else ""))
+            shown = _shown(chunk) if not last else chunk
+            out.append((lead if k == 0 else "") + shown + (" " if last and ends else ""))
             mapping[len(out)] = owner[min(pos, len(owner) - 1)]
             pos += len(chunk)
         para.clear()
@@ -246,12 +336,18 @@ def rewrap(text: str, doc: Document, seed: int) -> Variant:
     return Variant("rewrap", _join(out), mapping)
 
 
-def shifted_pages(text: str, doc: Document, seed: int, share: float = 0.3) -> Variant:
-    """Page breaks moved: rows that crossed a page are laid out on one, and some rows that sat
-    on one page are cut by a break (no page number, a page-top indent on half of them).
+# Lines of one table column a page holds (the bundled text: at most 61 between its marks, 2.4.6.m1).
+PAGE_CELL_LINES = 60
 
-    A break cuts every column at the same share of its lines, as a page bottom does, and the
-    columns then go on in order on the next page.
+
+def shifted_pages(text: str, doc: Document, seed: int, share: float = 0.3) -> Variant:
+    """Page breaks moved: rows that crossed a page are laid out on one where they fit on one
+    (their tallest column at most :data:`PAGE_CELL_LINES` lines), and some rows that sat on one
+    page are cut by a break (no page number, a page-top indent on half of them).
+
+    A break cuts the row at one height, as a page bottom does: every column taller than that
+    is cut after the same number of lines (a shorter one ends on the page), and the columns
+    that go on continue in order on the next page.
     """
     rng = random.Random(seed)
     lines = _split(text)
@@ -273,9 +369,18 @@ def shifted_pages(text: str, doc: Document, seed: int, share: float = 0.3) -> Va
             continue
         pages, other = _pages_of_row(lines, m, col)
         columns = [[ln for page in pages for ln in page[c]] for c in range(3)]
+        tallest = max(len(c) for c in columns)
+        shared = any(m.line_start in c.lines for c in [*m.status, *m.actions])
+        if (len(pages) > 1 and tallest > PAGE_CELL_LINES) or shared:
+            # a row taller than a page cannot be laid out on one, and three cells share a line
+            # (2463) only at a page bottom: their breaks stay
+            for ln in range(m.line_start, m.line_end + 1):
+                emit(ln)
+            i = m.line_end + 1
+            continue
         if len(pages) == 1 and rng.random() < share and all(len(c) >= 4 for c in columns):
-            cut = rng.uniform(0.3, 0.7)
-            heads = [c[: max(1, round(len(c) * cut))] for c in columns]
+            height = max(1, round(tallest * rng.uniform(0.3, 0.7)))
+            heads = [c[:height] for c in columns]
             tails = [c[len(h) :] for c, h in zip(columns, heads, strict=True)]
             for c in heads:
                 for ln in c:
@@ -302,6 +407,9 @@ def shifted_pages(text: str, doc: Document, seed: int, share: float = 0.3) -> Va
 def one_line_cells(text: str, doc: Document) -> Variant:
     """Each paragraph of a table cell on one line (an extraction that does not wrap cells).
 
+    A cell cut by a page end gives two lines, one per page (the extraction joins the lines of a
+    text block, and a block never spans two pages or two columns).
+
     A numbered paragraph of a cell then looks like a heading: 「（３）脱炭素先行地域…」 (3629) is
     one line ending in a space, numbered next in the sequence of subsections.
     """
@@ -326,6 +434,10 @@ def one_line_cells(text: str, doc: Document) -> Variant:
             out.append(raw)
             mapping[len(out)] = k
             continue
+        if para and (col[k] != col[para[0]] or raw.startswith(" ")):
+            # a cell cut by the page end: the extraction joins the lines of one cell on one
+            # page, never a cell's with the next column's or the next page's
+            flush()
         para.append(k)
         if is_complete(raw):
             flush()
@@ -398,7 +510,7 @@ def make_variant(name: str, text: str, doc: Document, seed: int = 1) -> Variant:
     if name == "layout":
         return side_by_side(text, doc)
     if name == "pdfminer":
-        return pdfminer(text)
+        return pdfminer(text, doc)
     if name == "rewrap":
         return rewrap(text, doc, seed)
     if name == "shifted-pages":
