@@ -246,3 +246,10 @@ def test_a_reviewed_link_decides_what_is_carried(
     bridge = carried(k23, k24, store)
     assert new not in bridge.actions
     assert new not in ProgressService(k24.doc, store, carried=bridge.actions).current()
+
+
+def test_a_server_matches_the_editions_ahead(kb: Path) -> None:
+    fresh = EditionCaches(kb)
+    assert lineage_service.warm(fresh) == 1
+    k23, k24 = fresh.get("2023"), fresh.get("2024")
+    assert lineage_service.matched(k23, k24) is lineage_service.matched(k23, k24)  # computed once

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from ebpm.cli.common import DbOption, app, console, fail
 from ebpm.research.store import ENV as RESEARCH_ENV
 from ebpm.research.store import resolve_path as research_path
 from ebpm.search.index import IndexMissingError
+from ebpm.services import lineage
 from ebpm.services.knowledge import Knowledge
 from ebpm.store import knowledge_base
 from ebpm.store.knowledge_base import KnowledgeBaseError
@@ -89,6 +91,13 @@ def serve_command(
         sock.close()
         raise
     console.print(f"ebpm: serving {path} at [bold]http://{host}:{port}/[/] (API: /api/, Ctrl+C to stop)")
+    editions = app_.state.cache.editions().names()
+    if len(editions) > 1 and workers == 1:
+        # matching editions takes seconds: done now in the background, not on the first page
+        threading.Thread(target=lineage.warm, args=(app_.state.cache,), daemon=True).start()
+        console.print(
+            f"editions {', '.join(editions)} (the latest is the default); matching them in the background"
+        )
     try:
         if workers > 1:
             _run_workers(workers, sock, path, monitoring_db, research_db)

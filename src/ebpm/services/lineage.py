@@ -193,3 +193,14 @@ def history(caches: EditionCaches, k: Knowledge, item_id: str, store: Engine | N
         }
         for step in trace(chain, k.edition, item_id)
     ]
+
+
+def warm(caches: EditionCaches) -> int:
+    """Load every edition and match each pair of consecutive ones, so that the first page that
+    needs a lineage (a diff, a row's history, a later edition's carried records) does not wait
+    seconds for it. Run in the background by a server at start; the number of pairs matched."""
+    names = caches.editions().names()
+    loaded = [caches.get(e) for e in names]
+    for old, new in pairwise(loaded):
+        matched(old, new)
+    return max(0, len(loaded) - 1)
