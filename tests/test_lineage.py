@@ -144,13 +144,21 @@ def test_owner_changes_are_found(cases: list[Case]) -> None:
 
 
 def test_unchanged_items_are_continued(cases: list[Case]) -> None:
-    """An item the generator left alone (and whose successor it did not move) is `continued`."""
+    """An item the generator left alone (and whose successor it did not move) is `continued`; a row
+    also needs its actions left alone (an action changed, dropped or added changes its row)."""
     for case in cases:
         truth = case.sample.truth
         items = _by_old(case.diff)
         successors = truth.rows | truth.actions
+        touched_rows = {
+            a.rsplit(".a", 1)[0] for a, new in truth.actions.items() if new is None or truth.changes.get(a)
+        }
+        gained_rows = {a.rsplit(".a", 1)[0] for a in truth.new_actions}
         for old_id, new_id in successors.items():
             if new_id is None or truth.changes.get(old_id):
+                continue
+            if ".a" not in old_id and (old_id in touched_rows or new_id in gained_rows):
+                assert items[old_id].link.change == "changed", old_id
                 continue
             link = items[old_id].link
             assert link.new == new_id

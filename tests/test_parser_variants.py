@@ -29,7 +29,7 @@ HELD = ["nfkc", "halfwidth", "fullwidth", "crlf", "bom", "no-page-numbers", "no-
 # the verdict that must say so.
 DEGRADED = {
     "stripped": 0.95,
-    "pdfminer": 0.80,
+    "pdfminer": 0.87,
     "shifted-pages": 0.92,
     "layout": 0.96,
     "one-line-cells": 0.83,

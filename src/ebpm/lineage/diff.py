@@ -1,10 +1,10 @@
 """What changed between two editions: the links with a word-level text diff, owners added and
 removed, and deadlines moved.
 
-A row is ``changed`` when its commitment's text, owners or deadlines changed; its status items
-(実施状況) are rewritten in every edition, so they do not make a row changed and are reported as
-``status_changed`` instead. An action is ``changed`` on its own text, owners (its own tags) or
-deadlines.
+A row is ``changed`` when its commitment's text, owners or deadlines changed, or one of its
+actions changed, was dropped or is new; its status items (実施状況) are rewritten in every edition,
+so they do not make a row changed and are reported as ``status_changed`` instead. An action is
+``changed`` on its own text, owners (its own tags) or deadlines.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -248,6 +249,20 @@ def _ordered(links: list[Link], old_order: dict[str, int], new_order: dict[str, 
     return sorted(links, key=key)
 
 
+def _with_actions(rows: list[Link], actions: list[Link]) -> list[Link]:
+    """A row whose commitment is unchanged still changed when one of its actions (今後の取組方針)
+    changed, was dropped or is new: its text, owners or deadlines did. Its status items (実施状況)
+    are rewritten in every edition and do not count (the diff reports them as status_changed)."""
+    touched_old = {a.old.rsplit(".a", 1)[0] for a in actions if a.change != "continued" and a.old}
+    touched_new = {a.new.rsplit(".a", 1)[0] for a in actions if a.change != "continued" and a.new}
+    return [
+        replace(r, change="changed")
+        if r.change == "continued" and (r.old in touched_old or r.new in touched_new)
+        else r
+        for r in rows
+    ]
+
+
 def match_editions(
     old: Document,
     new: Document,
@@ -260,6 +275,7 @@ def match_editions(
     matcher = _Matcher(old, new, thresholds or Thresholds())
     rows, pairs = matcher.rows()
     actions = matcher.actions(pairs)
+    rows = _with_actions(rows, actions)
     row_old = {r.id: k for k, r in enumerate(old.measures)}
     row_new = {r.id: k for k, r in enumerate(new.measures)}
     act_old = {a: n for n, a in enumerate(action_ids(old))}

@@ -20,7 +20,7 @@ from ebpm.parser.indicators import parse_indicator_block
 from ebpm.parser.layout import relay_columns, remap_document
 from ebpm.parser.lines import is_blank, page_number_lines
 from ebpm.parser.measures import TableRegion, is_table_header, parse_table
-from ebpm.parser.restore import RESTORED_CONFIDENCE, restore_line_ends
+from ebpm.parser.restore import RESTORED_CONFIDENCE, is_boxed, restore_line_ends
 from ebpm.parser.tags import GENERIC_OWNERS
 from ebpm.sources.normalize import compact, join_wrapped
 
@@ -55,7 +55,10 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     if relaid:
         doc.warnings.append(relaid)
     # an extraction without trailing spaces lost the mark of paragraph ends: put it back
+    # text boxes (pdfminer) end at every page end: a page break hidden in a unit lies at a box end
+    boxed = is_boxed(lines)
     lines, restored, doubtful = restore_line_ends(lines)
+    boxed = boxed and restored is not None
     if restored:
         doc.warnings.append(restored)
 
@@ -149,7 +152,7 @@ def parse_document(text: str, source: str, sha256: str, progress: Progress | Non
     for k, h in enumerate(by_line):
         stop = by_line[k + 1].line - 1 if k + 1 < len(by_line) else body_stop
         if h in chapter2 and h.level != "chapter":
-            _parse_region(doc, lines, h, h.line, stop, noise, known, measure_counts, doubtful_ends)
+            _parse_region(doc, lines, h, h.line, stop, noise, known, measure_counts, doubtful_ends, boxed)
         else:
             _mark_prose(doc, lines, h, h.line, stop, noise)
     # anything before the first heading is the title page
@@ -194,10 +197,12 @@ def _parse_region(
     known: set[str],
     measure_counts: dict[str, int],
     doubtful_ends: frozenset[int] = frozenset(),
+    boxed: bool = False,
 ) -> None:
     """Goal blocks and prose up to the first table, then the tables (0-based [start, stop)).
 
-    ``doubtful_ends``: 1-based lines whose paragraph end the restorer was unsure of.
+    ``doubtful_ends``: 1-based lines whose paragraph end the restorer was unsure of; ``boxed``:
+    the text came in text boxes, so those lines are the only places a page may break in a unit.
     """
     headers = [i for i in range(start, stop) if is_table_header(lines[i])]
     pre_stop = headers[0] if headers else stop
@@ -207,7 +212,12 @@ def _parse_region(
         doc.coverage[hdr + 1] = f"table-header:{h.id}"
         tstop = headers[k + 1] if k + 1 < len(headers) else stop
         region = TableRegion(
-            header=hdr, stop=tstop, section=h.id, prose_rows=prose_rows, doubtful_ends=doubtful_ends
+            header=hdr,
+            stop=tstop,
+            section=h.id,
+            prose_rows=prose_rows,
+            doubtful_ends=doubtful_ends,
+            boxed=boxed,
         )
         first_index = measure_counts.get(h.id, 0) + 1
         measures = parse_table(lines, region, noise, known, first_index)

@@ -44,6 +44,9 @@ class TableRegion:
     prose_rows: bool
     # 1-based lines that close a sentence where the restorer did not end the paragraph
     doubtful_ends: frozenset[int] = frozenset()
+    # text boxes (pdfminer): a box ends at every page end, so ``doubtful_ends`` are box ends
+    # left open, and the only lines a page break can hide behind inside a unit
+    boxed: bool = False
 
 
 def is_table_header(raw: str) -> bool:
@@ -213,7 +216,7 @@ def _overfull_pages(assignment: Assignment, units: list[Unit]) -> list[tuple[int
 
 
 def _row_to_measure(row: list[Unit], region: TableRegion, index: int, known: Set[str]) -> Measure:
-    row, assignment = assign_with_repair(row, region.prose_rows, region.doubtful_ends)
+    row, assignment = assign_with_repair(row, region.prose_rows, region.doubtful_ends, region.boxed)
     per_column: dict[int, list[_CellUnits]] = {1: [], 2: [], 3: []}
     pending: dict[int, list[Unit]] = {1: [], 2: [], 3: []}  # sub-heads waiting for their item
     for u, col in zip(row, assignment.columns, strict=True):

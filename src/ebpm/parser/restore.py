@@ -61,7 +61,7 @@ def needs_restoring(lines: list[str]) -> bool:
     return ended / len(body) < _STRIPPED_SHARE
 
 
-def _boxed(lines: list[str]) -> bool:
+def is_boxed(lines: list[str]) -> bool:
     """Text boxes separated by single blank lines: never two blank lines in a row."""
     run = longest = 0
     for raw in lines:
@@ -166,6 +166,9 @@ def _ends_paragraph(text: str, own: int, full: int, nxt: str) -> bool:
     return short and not body.endswith(_GOES_ON)
 
 
+# A row marker and two more cells' items on one line: the bottom line of a page, which the
+# first lines of three cells share (2463, 4276, 6407); each of them goes on on the next page.
+_SHARED_BOTTOM = re.compile(r"^[○〇][^・]+ ・[^・]+ ・")
 # What a paragraph ends on: a full box line stopping on anything else was cut by the page end.
 _PARAGRAPH_CLOSE = ("。", "】", "）", ")", "」", "＞", ">")
 
@@ -179,6 +182,8 @@ def _cut_at_page_end(text: str, own: int, full: int) -> bool:
     of the cell lines that end an item, 53 look so (one-line items of section 4, mostly).
     """
     body = text.strip()
+    if _SHARED_BOTTOM.match(body):
+        return True  # the first lines of three cells share the page's bottom line (2463)
     if not body or _HEADING.match(text) or _OPENS_BLOCK.match(text) or own > _CELL_WIDTH:
         return False
     if body[-1].isascii() and body[-1].isalnum():
@@ -214,7 +219,7 @@ def restore_line_ends(lines: list[str]) -> tuple[list[str], str | None, frozense
     out = list(stripped)
     widths = [_width(stripped[i]) for i in nonblank]
     doubtful: set[int] = set()
-    if _boxed(lines):
+    if is_boxed(lines):
         for k, i in enumerate(nonblank):
             if i + 1 < len(lines) and stripped[i + 1].strip():
                 continue

@@ -144,8 +144,25 @@ def _seam_candidates(assignment: Assignment, j: int) -> list[int]:
     return sorted(near - {0})
 
 
+def _cuts(unit: Unit, doubtful_ends: frozenset[int], boxed: bool) -> list[tuple[int, bool]]:
+    """Where ``unit`` may be cut (line index ``k``), and whether the head then ends its paragraph.
+
+    In text boxes (pdfminer) a page end always ends a box, so a break hidden inside a unit lies
+    where a box ended and the restorer left the line open: there the line was either cut by the
+    page end or ended its paragraph after all. Elsewhere any line boundary may be the seam.
+    """
+    if boxed:
+        return [
+            (k, e)
+            for k in range(1, len(unit.lines))
+            if unit.lines[k - 1] in doubtful_ends
+            for e in (False, True)
+        ]
+    return [(k, unit.lines[k - 1] in doubtful_ends) for k in range(1, len(unit.lines))]
+
+
 def assign_with_repair(
-    units: list[Unit], prose: bool, doubtful_ends: frozenset[int] = frozenset()
+    units: list[Unit], prose: bool, doubtful_ends: frozenset[int] = frozenset(), boxed: bool = False
 ) -> tuple[list[Unit], Assignment]:
     """Decode, then look for a page break hidden inside a unit.
 
@@ -157,6 +174,7 @@ def assign_with_repair(
     seam; a split is kept only if it lowers the total cost by more than it
     invents. A line in ``doubtful_ends`` (1-based) may end its paragraph for less: the text
     had no trailing spaces, and the restorer let the paragraph go on after a closed sentence.
+    ``boxed``: the text came in text boxes, and only those lines may hide a seam (:func:`_cuts`).
     """
     cache = TransitionCache()
     best_units, best = units, assign_columns(units, prose, cache=cache)
@@ -170,8 +188,7 @@ def assign_with_repair(
                     continue
                 tried.add(i)
                 unit = best_units[i]
-                for k in range(1, len(unit.lines)):
-                    ended = unit.lines[k - 1] in doubtful_ends
+                for k, ended in _cuts(unit, doubtful_ends, boxed):
                     head, tail = _split(unit, k, ended)
                     trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
                     penalty = paid + (DOUBTFUL_END if ended else HIDDEN_BREAK)

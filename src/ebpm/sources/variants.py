@@ -429,8 +429,11 @@ def one_line_cells(text: str, doc: Document) -> Variant:
 
     for k, raw in enumerate(lines, start=1):
         if k not in col:
-            if raw.strip():
-                flush()  # a footnote or page number cuts the paragraph, as the page did
+            if raw:
+                # a footnote, a page number or the lone space over a footnote block cuts the
+                # paragraph, as the page did (a plain empty line is only a gap the extractor
+                # left inside a block)
+                flush()
             out.append(raw)
             mapping[len(out)] = k
             continue
