@@ -408,7 +408,8 @@ def one_line_cells(text: str, doc: Document) -> Variant:
     """Each paragraph of a table cell on one line (an extraction that does not wrap cells).
 
     A cell cut by a page end gives two lines, one per page (the extraction joins the lines of a
-    text block, and a block never spans two pages or two columns).
+    text block, and a block never spans two pages or two columns); the page's last line stays
+    above its page marks (the lone space over a footnote block, a page number).
 
     A numbered paragraph of a cell then looks like a heading: 「（３）脱炭素先行地域…」 (3629) is
     one line ending in a space, numbered next in the sequence of subsections.
