@@ -53,6 +53,8 @@ UNMARKED_COLUMN_START = 2.0
 STRAY_FRAGMENT = 2.0
 UNFINISHED_AT_END = 1.0
 NO_ACTION_COLUMN = 2.0
+TAG_AFTER_TAG = 2.0
+LONE_TAG_ENDS_ACTION = 0.8
 
 
 Reason = str  # a message about the unit's first line
@@ -231,6 +233,13 @@ def _transitions(
                     why += ("a new item follows a cut item in the same column",)
                 if is_frag:
                     if c == col:
+                        if prev_unit.complete and u.lone_tag and (prev_unit.tagged or c == 2):
+                            # a tag never stands as a paragraph of its own: after an item that
+                            # has its tag, or a status item (which has none), it ends another
+                            # column's item, cut right after its full stop at the page end
+                            # (10312 → 10323, 1952 → 1989 of ``pdfminer``)
+                            cost += TAG_AFTER_TAG
+                            why += ("a lone ministry tag follows an item that has its own",)
                         if prev_unit.complete:
                             if prose:
                                 cost += PARAGRAPH_SAME_COLUMN_PROSE
@@ -239,7 +248,10 @@ def _transitions(
                                 why += ("unmarked paragraph inside a cell",)
                     elif not (mask & bit and not mask & _span(col + 1, c - 1)):
                         # (an open column continuing on this page after a break costs nothing)
-                        cost += UNMARKED_COLUMN_START
+                        # a lone tag in the action column ends an item whose text ended on a
+                        # full stop at the page bottom, so it looked finished (1952 → 1989)
+                        lone = u.lone_tag and c == 3
+                        cost += LONE_TAG_ENDS_ACTION if lone else UNMARKED_COLUMN_START
                         why += (_UNMARKED_START[c],)
                 elif c > col and not first_page and mask & _span(col + 1, c):
                     cost += OPEN_COLUMN_SKIPPED

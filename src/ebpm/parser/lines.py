@@ -51,4 +51,51 @@ def page_number_lines(lines: list[str]) -> set[int]:
             # without its single-space line (an extraction that strips whitespace) a page
             # number still stands alone between blank lines, as no footnote number does
             found.add(i)
-    return found
+        elif i >= 1 and lines[i - 1].strip().endswith(("】", "。")) and not lines[i + 1].strip():
+            # a page number moved under the row it interrupted (another layout laid the row out
+            # on one page) may lose its blank lines and its single-space line: it still stands
+            # alone right after a finished item or footnote, where no footnote number does
+            found.add(i)
+    return found | _in_sequence(lines, found)
+
+
+# A page of the strategy holds roughly 60–130 lines of an extraction; a page number read from
+# the line it stands on may be this many pages off the line through the others.
+_LINES_PER_PAGE = (30.0, 400.0)
+_PAGE_TOLERANCE = 6
+_MAX_LONE_NUMBERS = 60
+
+
+def _in_sequence(lines: list[str], found: set[int]) -> set[int]:
+    """Bare numbers standing alone between blank lines that the page geometry confirms.
+
+    An extraction in text boxes (pdfminer) writes a page number as a box of its own, with one
+    blank line on each side and no single-space line; so it writes a footnote number that lost
+    its text (5768: 「91」, 7395: 「107」). Page numbers grow with the line at a roughly constant
+    number of lines per page, so a number is a page number when it lies on the line through
+    the most others (at least three); footnote numbers run far ahead of the page there.
+    """
+    lone = [
+        (i, int(raw.strip()))
+        for i, raw in enumerate(lines[:-1])
+        if i >= 1
+        and i not in found
+        and _PAGE_NUMBER.fullmatch(raw.strip() + " ")
+        and not lines[i - 1].strip()
+        and not lines[i + 1].strip()
+    ]
+    if not lone or len(lone) + len(found) > _MAX_LONE_NUMBERS:
+        return set()
+    points = sorted([*lone, *((i, int(lines[i].strip())) for i in found)])
+    best: set[int] = set()
+    for a, (i1, n1) in enumerate(points):
+        for i2, n2 in points[a + 1 :]:
+            if n2 <= n1 or not _LINES_PER_PAGE[0] <= (i2 - i1) / (n2 - n1) <= _LINES_PER_PAGE[1]:
+                continue
+            slope = (n2 - n1) / (i2 - i1)
+            fit = {i for i, n in points if abs(n1 + slope * (i - i1) - n) <= _PAGE_TOLERANCE}
+            if len(fit) > len(best):
+                best = fit
+    if len(best) < 3:
+        return set()
+    return {i for i, _ in lone if i in best}

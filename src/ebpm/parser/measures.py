@@ -8,7 +8,7 @@ from itertools import pairwise
 
 from ebpm.model import Cell, Measure
 from ebpm.parser.columns import Assignment
-from ebpm.parser.seams import assign_with_repair
+from ebpm.parser.seams import PAGE_LINES, assign_with_repair
 from ebpm.parser.tags import is_reposted, parse_tags
 from ebpm.parser.units import ContentLine, Unit, build_units, split_rows
 from ebpm.sources.normalize import join_wrapped
@@ -20,9 +20,6 @@ AMBIGUOUS_MARGIN = 0.5
 _SUBHEAD_TAIL = 3  # characters
 # in sections 4 and 6 untagged lead-ins open both columns 2 and 3, so the evidence is weaker
 AMBIGUOUS_MARGIN_PROSE = 1.0
-# Source lines (blank ones included) one column of a page can span: measured on full pages,
-# where both cut columns reach the bottom (5504–5645: 61 and 61 lines), plus a small allowance.
-PAGE_LINES = 64
 OVERFULL_PAGE_CONFIDENCE = 0.7
 # Every row of the bundled text whose decoded path breaks a page at no mark is already below
 # 0.9 for other reasons; in texts whose pages break elsewhere such a break is a guess.

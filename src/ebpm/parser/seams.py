@@ -10,6 +10,8 @@ tried as the seam, and a split is kept only if it pays for the break it invents.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from ebpm.parser.columns import (
     BEAM,
     INF,
@@ -161,6 +163,95 @@ def _cuts(unit: Unit, doubtful_ends: frozenset[int], boxed: bool) -> list[tuple[
     return [(k, unit.lines[k - 1] in doubtful_ends) for k in range(1, len(unit.lines))]
 
 
+# A cut column fills its page: on a page a row crosses, every column whose last item goes on
+# at the next page top has as many lines as the tallest column there (155 of the 165 cut
+# columns of the bundled text; most of the others differ by one or two lines, where a
+# footnote reference or a wider line takes the room of one).
+# Source lines (blank ones included) one column of a page can span: measured on full pages,
+# where both cut columns reach the bottom (5504–5645: 61 and 61 lines), plus a small allowance.
+PAGE_LINES = 64
+UNEVEN_CUT = 2.0
+UNEVEN_CUT_NEAR = 0.5
+UNEVEN_SLACK = 2  # lines a cut column may fall short of the tallest for the smaller charge
+LEVEL_GAIN = 0.3
+_UNCLOSED = "a column ends without closing its last item"
+
+
+def uneven_pages(units: list[Unit], assignment: Assignment) -> tuple[float, list[int]]:
+    """What the page geometry of the decoded row costs, and the units that open its uneven pages.
+
+    Every page but the last is cut by the page end; a column cut there (its last item goes on)
+    reaches the page bottom, so it holds as many lines as the tallest column of the page.
+    """
+    cost = 0.0
+    uneven: list[int] = []
+    starts = [0, *(i for i, brk in enumerate(assignment.breaks) if brk and i > 0)]
+    for a, b in pairwise(starts):
+        counts = {1: 0, 2: 0, 3: 0}
+        last: dict[int, Unit] = {}
+        for u, col in zip(units[a:b], assignment.columns[a:b], strict=True):
+            counts[col] += len(u.lines)
+            last[col] = u
+        tallest = max(counts.values())
+        if units[b - 1].lines[-1] - units[a].lines[0] + 1 > PAGE_LINES:
+            continue  # a page break is missing inside this page: its geometry says nothing
+        page_cost = 0.0
+        for col, u in last.items():
+            short = tallest - counts[col]
+            if not u.complete and short > 0:
+                page_cost += UNEVEN_CUT_NEAR if short <= UNEVEN_SLACK else UNEVEN_CUT
+        if page_cost:
+            cost += page_cost
+            uneven.append(a)
+    return cost, uneven
+
+
+def _level(
+    units: list[Unit],
+    best: Assignment,
+    prose: bool,
+    cache: TransitionCache,
+    doubtful_ends: frozenset[int],
+    boxed: bool,
+    paid: float,
+) -> tuple[list[Unit], Assignment, int | None, float]:
+    """Move a page break the decoder placed where the columns of its page cannot end level.
+
+    A page bottom cuts a row at one height: the columns cut there hold the same number of
+    lines. When the decoded row has a page whose cut columns are uneven, each line boundary of
+    the units of that page and the next is tried as the hidden seam, and the split whose decode
+    plus geometry costs least is kept if it pays for the break it invents. ``paid``: what the
+    splits of the repair before it invented (``best.cost`` holds it already).
+    """
+    uneven_cost, uneven = uneven_pages(units, best)
+    starts = [i for i, brk in enumerate(best.breaks) if brk]
+    candidates: set[int] = set()
+    if not starts and _UNCLOSED in best.reasons:
+        # no page break was seen, yet a column is left open at the row end: the cut item's
+        # continuation was read into another column's item, and any line may hide the seam
+        candidates.update(range(1, len(units)))
+    elif not uneven:
+        return units, best, None, 0.0
+    for a in uneven:
+        later = [s for s in starts if s > a]
+        stop = later[1] if len(later) > 1 else len(units)
+        candidates.update(range(max(a, 1), stop))
+    found: tuple[float, list[Unit], Assignment, int, float] | None = None
+    for i in sorted(candidates):
+        unit = units[i]
+        for k, ended in _cuts(unit, doubtful_ends, boxed):
+            head, tail = _split(unit, k, ended)
+            trial_units = [*units[:i], head, tail, *units[i + 1 :]]
+            trial = assign_columns(trial_units, prose, False, cache)
+            penalty = DOUBTFUL_END if ended else HIDDEN_BREAK
+            cost = trial.cost + paid + penalty + uneven_pages(trial_units, trial)[0]
+            if found is None or cost < found[0]:
+                found = (cost, trial_units, trial, tail.lines[0], penalty)
+    if found is None or found[0] >= best.cost + uneven_cost - LEVEL_GAIN:
+        return units, best, None, 0.0
+    return found[1], assign_columns(found[1], prose, cache=cache), found[3], found[4]
+
+
 def assign_with_repair(
     units: list[Unit], prose: bool, doubtful_ends: frozenset[int] = frozenset(), boxed: bool = False
 ) -> tuple[list[Unit], Assignment]:
@@ -206,7 +297,13 @@ def assign_with_repair(
         # end level at the page bottom, and say so
         decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache), t[3]) for t in cheapest]
         seam, best_units, _, doubted = min(
-            decoded, key=lambda d: (_seam_imbalance(d[1], d[2], d[0]), _uneven_bottom(d[1], d[2], d[0]), d[0])
+            decoded,
+            key=lambda d: (
+                _seam_imbalance(d[1], d[2], d[0]),
+                uneven_pages(d[1], d[2])[0],
+                _uneven_bottom(d[1], d[2], d[0]),
+                d[0],
+            ),
         )
         best = assign_columns(best_units, prose, cache=cache)
         paid += DOUBTFUL_END if doubted else HIDDEN_BREAK
@@ -223,4 +320,16 @@ def assign_with_repair(
             best.confidence_cap = AMBIGUOUS_SEAM_CONFIDENCE
         else:
             best.reasons.append(f"line {seam}: page break inferred inside the text, with no marker")
+    # the page geometry last: a cut column fills its page, so the break goes where they end level
+    best_units, levelled, level_seam, cost = _level(
+        best_units, best, prose, cache, doubtful_ends, boxed, paid
+    )
+    if level_seam is not None:
+        paid += cost
+        levelled.cost += paid
+        what = "paragraph end" if cost == DOUBTFUL_END else "page break"
+        levelled.reasons.append(
+            f"line {level_seam}: {what} inferred inside the text, where the columns of the page end level"
+        )
+        best = levelled
     return best_units, best

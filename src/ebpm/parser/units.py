@@ -95,6 +95,12 @@ class Unit:
         return has_trailing_tag(self.text)
 
     @cached_property
+    def lone_tag(self) -> bool:
+        """An unmarked fragment that is a ministry tag and nothing else: the end of an item."""
+        text = self.text.strip()
+        return self.kind == "frag" and bool(_BRACKET_LINE.match(text)) and is_ministry_tag(text)
+
+    @cached_property
     def introduces_list(self) -> bool:
         """The unit announces the items below it (「以下の取組を推進。」「主な成果は下記。」)."""
         # a finished line that stops on a comma or colon leads into the items under it
