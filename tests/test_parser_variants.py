@@ -39,9 +39,9 @@ HELD = [
 # the verdict that must say so.
 DEGRADED = {
     "stripped": 0.95,
-    "pdfminer": 0.90,
+    "pdfminer": 0.94,
     "layout": 0.97,
-    "one-line-cells": 0.93,
+    "one-line-cells": 0.935,
 }
 # Variants read closely enough that the document verdict may be good: every row that differs
 # is flagged below 0.9 on its own (the ingest calls a parse poor above a quarter). None since
@@ -104,7 +104,7 @@ def test_stripped_text_recovers_structure(reference: tuple[str, Document]) -> No
 def test_stripped_text_finds_footnotes_by_content(reference: tuple[str, Document]) -> None:
     """Without lone-space lines footnotes are found from their numbering and citations; the
     numbers still missing are named in a warning."""
-    for name, floor in (("stripped", 185), ("pdfminer", 180)):
+    for name, floor in (("stripped", 185), ("pdfminer", 188)):
         doc = _parse(name, reference)
         assert len(doc.footnotes) >= floor, name
         found = {f.number for f in doc.footnotes}
@@ -224,3 +224,16 @@ def test_shifted_page_breaks_are_placed_by_page_geometry(reference: tuple[str, D
     ref_row = next(m for m in reference[1].measures if m.id == "2.2.3.2.m1")
     assert row_signature(doc, row) == row_signature(reference[1], ref_row)
     assert any("end level" in r for r in row.reasons)
+
+
+def test_text_box_footnotes_end_with_their_box(reference: tuple[str, Document]) -> None:
+    """A footnote is one text box: the box after it is body text (the column-1 continuation
+    2469–2478 under footnote 46 of pdfminer), and 「９⽉に」 opens no footnote; the rows of the
+    three-cell shared bottom lines and a tag split over a page (7731–7736) read as the original."""
+    doc = _parse("pdfminer", reference)
+    texts = {f.number: "".join(f.text.split()) for f in doc.footnotes}
+    assert texts == {f.number: "".join(f.text.split()) for f in reference[1].footnotes}
+    rows = {m.id: m for m in doc.measures}
+    for mid in ("2.1.1.7.m1", "2.1.2.4.m1", "2.1.4.1.m4", "2.1.5.3.m2"):
+        ref_row = next(m for m in reference[1].measures if m.id == mid)
+        assert row_signature(doc, rows[mid]) == row_signature(reference[1], ref_row), mid

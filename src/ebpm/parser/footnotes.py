@@ -15,7 +15,8 @@ from ebpm.model import Footnote
 from ebpm.parser.lines import CELL_WIDTH, display_width, is_blank, is_complete
 from ebpm.sources.normalize import join_wrapped
 
-_FOOTNOTE_START = re.compile(r"^(\d{1,3})(?: (?=\S)|(?![\d,.．年月日度件社名人%％か機拠箇])(?=\S))")
+# (the Kangxi radicals ⽉ ⽇ ⼈ stand for 月 日 人 in the bundled text: 「９⽉に」 opens no footnote)
+_FOOTNOTE_START = re.compile(r"^(\d{1,3})(?: (?=\S)|(?![\d,.．年月日度件社名人%％か機拠箇⽉⽇⼈])(?=\S))")
 # How far a footnote number may run ahead of or lag behind the expected one.
 _AHEAD = 12
 _BEHIND = 4
@@ -47,6 +48,7 @@ def _starts_footnote(raw: str, expected: int, seen: set[int], anchored: bool = F
 
 
 _LOOKAHEAD = 6
+_ASCII_END = re.compile(r"[A-Za-z]$")
 # No line of a footnote opens with a row or item marker; a body line after a footnote block
 # (a block moved into a row) does, and a number glued to the text a few lines below it
 # (「40を中核とした」) must not draw that row into the block.
@@ -132,8 +134,9 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
     # An extraction that strips whitespace loses the lone-space line above each block and
     # often the trailing space of the cut line above it: blocks are then found by content.
     unanchored = not any(raw != "" and is_blank(raw) for raw in lines[start:stop])
-    # text boxes separated by single blank lines (pdfminer) put none between a cut body line
-    # and the footnote under it
+    # text boxes separated by single blank lines (pdfminer): a footnote is one box, so it ends
+    # at the blank line under it, and a footnote opens a box (a line inside a box that opens
+    # with a number, 「76 の⾃治体で導⼊。」, is body text)
     boxed = unanchored and not any(
         not lines[k].strip() and not lines[k + 1].strip() for k in range(start, max(start, stop - 1))
     )
@@ -149,7 +152,7 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
             i += 1
             continue
         n = _starts_footnote(raw, expected, seen, anchored) if prev_complete else None
-        if n is None and unanchored and (after_blank or boxed):
+        if n is None and unanchored and after_blank:
             n = _unanchored_footnote(lines, body_start, i, expected, seen)
         anchored = after_blank = False
         if n is None:
@@ -169,6 +172,12 @@ def find_footnote_blocks(lines: list[str], start: int = 0, stop: int | None = No
                 while j < stop and lines[j] == "":
                     j += 1
                 if j >= stop or is_blank(lines[j]) or _starts_footnote(lines[j], expected, seen):
+                    break
+                if boxed and j > last + 1 and not _ASCII_END.search(lines[last]):
+                    # a text box holds the whole footnote: the box after the blank line is
+                    # body text (a cut column's continuation), unless the footnote's line
+                    # ended on an English word, the one wrap that keeps a trailing space and
+                    # so closes a box in mid-sentence
                     break
                 if unanchored and _body_resumes(lines, first, j):
                     break

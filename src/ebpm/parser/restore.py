@@ -168,8 +168,10 @@ def _ends_paragraph(text: str, own: int, full: int, nxt: str) -> bool:
 
 # A row marker and two more cells' items on one line: the bottom line of a page, which the
 # first lines of three cells share (2463, 4276, 6407); each of them goes on on the next page.
-_SHARED_BOTTOM = re.compile(r"^[○〇][^・]+ ・[^・]+ ・")
+# (a piece may hold a ・ of its own, 「⼈⽂・社会科学」 of 4276: only a space before ・ separates cells)
+_SHARED_BOTTOM = re.compile(r"^[○〇].+ ・.+ ・")
 # What a paragraph ends on: a full box line stopping on anything else was cut by the page end.
+_SPACED_NUMBER = re.compile(r"[^\x00-\x7f] [0-9]+$")
 _PARAGRAPH_CLOSE = ("。", "】", "）", ")", "」", "＞", ">")
 
 
@@ -187,7 +189,10 @@ def _cut_at_page_end(text: str, own: int, full: int) -> bool:
     if not body or _HEADING.match(text) or _OPENS_BLOCK.match(text) or own > _CELL_WIDTH:
         return False
     if body[-1].isascii() and body[-1].isalnum():
-        return False  # an English word or a number ends a line of its own (footnote refs, dates)
+        # an English word or a number ends a line of its own (footnote refs, dates), except a
+        # number set apart from the Japanese before it: the rest of its word or date went on
+        # (「ポスト 5」+「Ｇ」, 「2023 年 5 ⽉ 12」+「⽇」; a footnote reference is glued to its word)
+        return bool(_SPACED_NUMBER.search(body)) and own >= full - _CELL_SLACK
     return own >= full - _CELL_SLACK and not body.endswith(_PARAGRAPH_CLOSE)
 
 

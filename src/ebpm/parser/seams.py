@@ -63,6 +63,26 @@ AMBIGUOUS_SEAM_CONFIDENCE = 0.6
 # A paragraph end the restorer doubted (a full line closing a sentence) costs little to put back:
 # it invents no page break, only the trailing space the extraction dropped.
 DOUBTFUL_END = 0.3
+# A ministry tag holds only ministry names: a unit whose 【 never closes, cut where a line stops
+# inside that tag, took in another column's continuation across a page end (「…【経協インフラ、
+# 科技、」 + 「更新を⾏いつつ、…」 of ``pdfminer``, 7731–7736 of the bundled text). The break there
+# is all but certain, so inventing it costs less.
+TAG_CUT_BREAK = 0.6
+
+
+def _break_penalty(unit: Unit, k: int, ended: bool) -> float:
+    """What cutting ``unit`` before its line ``k`` invents (``ended``: a paragraph end only)."""
+    if ended:
+        return DOUBTFUL_END
+    head = "".join(unit.texts[:k])
+    if _open_tag(head) and _open_tag(unit.text):
+        return TAG_CUT_BREAK
+    return HIDDEN_BREAK
+
+
+def _open_tag(text: str) -> bool:
+    """Whether ``text`` ends inside a 【…】 bracket it opened."""
+    return text.rfind("【") > text.rfind("】")
 
 
 def _split(unit: Unit, k: int, ended: bool = False) -> tuple[Unit, Unit]:
@@ -243,7 +263,7 @@ def _level(
             head, tail = _split(unit, k, ended)
             trial_units = [*units[:i], head, tail, *units[i + 1 :]]
             trial = assign_columns(trial_units, prose, False, cache)
-            penalty = DOUBTFUL_END if ended else HIDDEN_BREAK
+            penalty = _break_penalty(unit, k, ended)
             cost = trial.cost + paid + penalty + uneven_pages(trial_units, trial)[0]
             if found is None or cost < found[0]:
                 found = (cost, trial_units, trial, tail.lines[0], penalty)
@@ -271,10 +291,15 @@ def assign_with_repair(
     best_units, best = units, assign_columns(units, prose, cache=cache)
     paid = 0.0  # what the splits kept so far invented
     for _ in range(2):
-        trials: list[tuple[float, int, list[Unit], bool]] = []
+        trials: list[tuple[float, int, list[Unit], bool, float]] = []
         tried: set[int] = set()
-        for j in best.skipped[:1]:
-            for i in _seam_candidates(best, j):
+        # In text boxes the only places a break may hide are the few box ends the restorer left
+        # open, so every unit of the row is tried, anomaly or not: a row taller than a page
+        # hides one break per page, and a single seam near the first anomaly may not pay for
+        # itself until the next one is found (2.1.3.6.m4, 2.3.1.m2 of ``pdfminer``).
+        anchors = [len(best_units)] if boxed else best.skipped[:1]
+        for j in anchors:
+            for i in range(1, j) if boxed else _seam_candidates(best, j):
                 if i in tried:
                     continue
                 tried.add(i)
@@ -282,11 +307,12 @@ def assign_with_repair(
                 for k, ended in _cuts(unit, doubtful_ends, boxed):
                     head, tail = _split(unit, k, ended)
                     trial_units = [*best_units[:i], head, tail, *best_units[i + 1 :]]
-                    penalty = paid + (DOUBTFUL_END if ended else HIDDEN_BREAK)
+                    invented = _break_penalty(unit, k, ended)
+                    penalty = paid + invented
                     bound = best.cost - REPAIR_GAIN - penalty
                     cost = _cost_from(trial_units, prose, i, best.alpha[i - 1], bound, cache) + penalty
                     if cost < best.cost - REPAIR_GAIN:
-                        trials.append((cost, tail.lines[0], trial_units, ended))
+                        trials.append((cost, tail.lines[0], trial_units, ended, invented))
         if not trials:
             break
         low = min(t[0] for t in trials)
@@ -295,8 +321,8 @@ def assign_with_repair(
         # equally cheap seams differ only in where the text is cut: prefer the seam whose
         # pieces close their brackets once joined, then the one that makes the cut columns
         # end level at the page bottom, and say so
-        decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache), t[3]) for t in cheapest]
-        seam, best_units, _, doubted = min(
+        decoded = [(t[1], t[2], assign_columns(t[2], prose, False, cache), t[3], t[4]) for t in cheapest]
+        seam, best_units, _, doubted, invented = min(
             decoded,
             key=lambda d: (
                 _seam_imbalance(d[1], d[2], d[0]),
@@ -306,7 +332,7 @@ def assign_with_repair(
             ),
         )
         best = assign_columns(best_units, prose, cache=cache)
-        paid += DOUBTFUL_END if doubted else HIDDEN_BREAK
+        paid += invented
         best.cost += paid
         if doubted:
             best.reasons.append(
