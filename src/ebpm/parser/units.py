@@ -9,6 +9,7 @@ numbers removed; where such noise was removed, the page certainly broke.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -31,6 +32,7 @@ _SUBHEAD = re.compile(
     r"|[アイウエオカキクケコ] \S[^。]{0,30}$)"
 )
 _SHARED_LINE = re.compile(r" ・")
+_LETTERED = re.compile(r"^[アイウエオカキクケコ] \S[^。]{0,30}$")
 _WHOLE_TOPIC = re.compile(r"^[（(][^（）()。]{1,40}[）)]$")
 _BRACKET_LINE = re.compile(r"^【[^【】]+】\s*$")
 _LIST_INTRO = re.compile(r"以下の|以下を|下記")
@@ -65,10 +67,12 @@ def is_complete(raw: str) -> bool:
 
     The extractor keeps a trailing space after an English word even where the
     line only wraps (「（ＪＨ：Japan Health␣」 16562), so such a line does not
-    end a cell paragraph; cell items end in Japanese text, a bracket or a tag.
+    end a cell paragraph; cell items end in Japanese text, a bracket or a tag. A
+    full-width Latin word counts as English (「情報基盤（ＪＨ␣」 + 「Super Highway…」, 16569).
     """
     body = raw.rstrip()
-    return _line_complete(raw) and not (body[-1:].isascii() and body[-1:].isalpha())
+    last = unicodedata.normalize("NFKC", body[-1:])
+    return _line_complete(raw) and not (last.isascii() and last.isalpha())
 
 
 @dataclass
@@ -132,11 +136,19 @@ def _kind_of_start(stripped: str, prose_rows: bool, after_complete: bool) -> Uni
         return "empty"
     if _ITEM.match(stripped):
         return "item"
-    if after_complete and stripped.startswith(("＜", "<")) and "【" not in stripped:
-        return "subhead"  # ＜topic＞ sub-heads occur in every section (12680–12755)
+    if stripped.startswith(("＜", "<")) and "【" not in stripped:
+        # ＜topic＞ sub-heads occur in every section (12680–12755); ＜ never continues a
+        # sentence in the bundled text, so a sub-head may also follow a column cut above it
+        # (「…監視員による施設」 then 「＜研究データ利活⽤…＞」, 12610–12611)
+        return "subhead"
     if prose_rows and after_complete and _BRACKET_LINE.match(stripped) and not is_ministry_tag(stripped):
         return "subhead"  # 【ＩＳＳ延⻑期間】 on a line of its own (17141)
     if prose_rows and after_complete and _SUBHEAD.match(stripped) and "【" not in stripped:
+        return "subhead"
+    if prose_rows and _LETTERED.match(stripped):
+        # a lettered sub-head (「エ 広報」) never continues a sentence: it follows a one-line
+        # item that fills its column, which a text without trailing spaces reads as cut
+        # (「・知財・法務教育コンテンツ作成」, 16585–16586)
         return "subhead"
     if not prose_rows and after_complete and _ENUMERATION.match(stripped):
         return "item"
