@@ -215,6 +215,10 @@ def uneven_pages(units: list[Unit], assignment: Assignment) -> tuple[float, list
         tallest = max(counts.values())
         if units[b - 1].lines[-1] - units[a].lines[0] + 1 > PAGE_LINES:
             continue  # a page break is missing inside this page: its geometry says nothing
+        if all(len(u.lines) == 1 for u in units[a:b]):
+            # every paragraph on one line: the extraction did not wrap at the column width, so
+            # a line count is no height (one-line cells)
+            continue
         page_cost = 0.0
         for col, u in last.items():
             short = tallest - counts[col]
