@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +17,7 @@ from typer.core import TyperGroup
 from ebpm.errors import EditionFormatError, UnknownEditionError
 from ebpm.model import Document
 from ebpm.store import knowledge_base
-from ebpm.store.editions import FOLLOWUP_ENV, Editions
+from ebpm.store.editions import Editions
 from ebpm.store.knowledge_base import KnowledgeBaseError
 from ebpm.store.monitoring import MonitoringStoreError
 
@@ -102,13 +101,11 @@ def edition_path(db: Path | None, edition: str | None) -> Path:
 
 def followup_edition(db: Path | None) -> str | None:
     """The edition the monitoring store's ids refer to: $EBPM_FOLLOWUP_EDITION, else the oldest
-    edition in the knowledge base (see ebpm.services.knowledge.EditionCaches.followup_edition)."""
-    found = Editions.of(knowledge_base.resolve_path(db))
-    chosen = os.environ.get(FOLLOWUP_ENV) or None
-    if chosen is not None:
-        edition_path(db, chosen)
-        return chosen
-    return next(iter(found.files), None)
+    edition in the knowledge base (ebpm.store.editions.Editions.followup)."""
+    try:
+        return Editions.of(knowledge_base.resolve_path(db)).followup()
+    except (UnknownEditionError, EditionFormatError) as exc:
+        raise fail(str(exc)) from None
 
 
 def load_followup(db: Path | None) -> Document:

@@ -84,8 +84,7 @@ class FollowupViews:
 
 def followup_views(caches: EditionCaches, k: Knowledge, store: Engine) -> FollowupViews:
     """What a report or a page of edition ``k`` reads from the monitoring store ``store``."""
-    edition = caches.followup_edition()
-    followup = k if edition is None or edition == k.edition else caches.get(edition)
+    followup = caches.followup_of(k)
     bridge = None if followup is k else carried(followup, k, store)
     return FollowupViews(
         ProgressService(k.doc, store, None, None if bridge is None else bridge.actions),

@@ -20,7 +20,7 @@ from ebpm.model import Document, Footnote, Heading, Measure
 from ebpm.search.index import SearchIndex
 from ebpm.sources.normalize import compact
 from ebpm.store import knowledge_base
-from ebpm.store.editions import FOLLOWUP_ENV, Editions
+from ebpm.store.editions import Editions
 
 T = TypeVar("T")
 
@@ -154,19 +154,13 @@ class EditionCaches:
         return cache.get()
 
     def followup_edition(self) -> str | None:
-        """The edition the monitoring store's ids refer to (indicator series, budget rows, actions
-        with progress reports): $EBPM_FOLLOWUP_EDITION, else the oldest edition here. The store was
-        filled against the edition there was first; a newer edition read beside it must not take
-        its data over by ids that may now name other rows (lineage carries it across)."""
-        chosen = os.environ.get(FOLLOWUP_ENV)
-        found = self.editions()
-        if chosen:
-            found.path(chosen)  # an unknown one is an error, not silently the oldest
-            return chosen
-        return next(iter(found.files), None)
+        """The edition the monitoring store's ids refer to (:meth:`Editions.followup`)."""
+        return self.editions().followup()
 
-    def followup(self) -> Knowledge:
-        return self.get(self.followup_edition())
+    def followup_of(self, k: Knowledge) -> Knowledge:
+        """The follow-up edition loaded: ``k`` itself when it is that edition (or there is none)."""
+        edition = self.followup_edition()
+        return k if edition is None or edition == k.edition else self.get(edition)
 
     def close(self) -> None:
         for cache in self._caches.values():

@@ -12,6 +12,7 @@ Editions are four-digit years ("2023"); the latest is the default wherever none 
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import unicodedata
@@ -110,6 +111,19 @@ class Editions:
         if not self.files:
             return self.db
         return sibling(self.db, year)
+
+    def followup(self) -> str | None:
+        """The edition the monitoring store's ids refer to (indicator series, budget rows, actions
+        with progress reports): $EBPM_FOLLOWUP_EDITION, else the oldest edition here. The store was
+        filled against the edition there was first; a newer edition read beside it must not take
+        its data over by ids that may now name other rows (lineage carries it across). An unknown
+        edition in the variable is an error, not silently the oldest."""
+        chosen = os.environ.get(FOLLOWUP_ENV)
+        if chosen:
+            year = check(chosen)
+            self.path(year)
+            return year
+        return next(iter(self.files), None)
 
     def previous(self, edition: str) -> str | None:
         """The edition before ``edition`` in this knowledge base, or None."""

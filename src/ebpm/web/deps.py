@@ -88,8 +88,7 @@ def wants_page(request: Request) -> bool:
 def get_followup_knowledge(request: Request, k: KnowledgeDep) -> Knowledge:
     """The edition the monitoring store was filled against (``k`` itself with one edition)."""
     caches: EditionCaches = request.app.state.cache
-    followup = caches.followup_edition()
-    return k if followup is None or followup == k.edition else caches.get(followup)
+    return caches.followup_of(k)
 
 
 def carried(request: Request, k: Knowledge) -> Carried | None:
