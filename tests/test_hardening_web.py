@@ -169,3 +169,14 @@ def test_the_spec_says_which_routes_write(client: TestClient) -> None:
     assert writes, "the API has PUT routes"
     assert "Read-only" not in spec["info"]["description"] and "PUT" in spec["info"]["description"]
     assert web_app.__doc__ is not None and "every route is a GET" not in web_app.__doc__
+
+
+def test_a_repeated_query_parameter_is_refused(client: TestClient) -> None:
+    """Every parameter takes one value: ``limit`` given four times was answered with the last
+    one (schemathesis's finding), now a 422 naming the parameter, on the API and on pages."""
+    answer = client.get("/api/footnotes?limit=5&limit=-3&limit=18.0&limit=2")
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["query", "limit"]
+    page = client.get("/search?q=AI&q=DX")
+    assert page.status_code == 422 and "q" in page.text
+    assert client.get("/api/footnotes?limit=5").status_code == 200

@@ -12,11 +12,12 @@ import logging
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -170,6 +171,21 @@ def _error(
     )
 
 
+def one_value_each(request: Request) -> None:
+    """Refuse a query parameter given more than once (``limit=5&limit=500``): every parameter of
+    this app takes one value, and FastAPI would silently keep the last one, so the answer would
+    not be what the client asked for."""
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, n in counts.items() if n > 1)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "given more than once; give it once", "type": "repeated"}
+                for name in repeated
+            ]
+        )
+
+
 def create_app(
     db: Path,
     monitoring_db: monitoring.Location | None = None,
@@ -194,6 +210,7 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,  # the interactive docs load their assets from a CDN; the app must work offline
         redoc_url=None,
+        dependencies=[Depends(one_value_each)],
     )
     app.state.cache = EditionCaches(db)
     app.state.page_cache = PageCache()
