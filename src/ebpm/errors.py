@@ -83,3 +83,8 @@ class UnknownEditionError(NotFoundError):
 
 class EditionFormatError(ValueError):
     """An edition that is not a year such as 2024."""
+
+
+class VectorError(RuntimeError):
+    """The sentence model cannot be loaded or run here (a platform its package has no engine
+    for); the message says how to go on without it (search by words only)."""

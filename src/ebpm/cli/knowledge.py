@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ebpm.cli.common import DbOption, EditionOption, app, console, err, fail, load
-from ebpm.errors import EditionFormatError
+from ebpm.errors import EditionFormatError, VectorError
 from ebpm.export.graph_csv import ENCODINGS, write_csv
 from ebpm.export.graph_json import to_json
 from ebpm.parser.document import StructureError
@@ -30,7 +30,7 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "index", "store"]
+INGEST_STEPS = ["read", "footnotes", "ministries", "headings", "sections", "index", "vectors", "store"]
 
 
 def _print_summary(summary: Summary) -> None:
@@ -46,6 +46,11 @@ def _print_summary(summary: Summary) -> None:
         + (f" (first: {summary.unassigned[:10]})" if summary.unassigned else "")
     )
     console.print(f"rows below confidence 0.9: {len(summary.low_confidence)}")
+    if summary.vectors:
+        console.print(
+            f"sentence vectors (search by meaning): {summary.vectors}, "
+            f"{summary.vectors_encoded} encoded, the others from the cache"
+        )
     for mid, line, conf, reason in summary.low_confidence:
         console.print(f"  {mid:14s} line {line:5d}  confidence {conf:.2f}  {reason}", highlight=False)
     if summary.encoding != "utf-8":
@@ -88,6 +93,13 @@ def ingest_command(
             show_default=False,
         ),
     ] = None,
+    no_vectors: Annotated[
+        bool,
+        typer.Option(
+            "--no-vectors",
+            help="Search by words only: skip the sentence vectors (their first encoding takes minutes).",
+        ),
+    ] = False,
 ) -> None:
     """Parse one edition of the strategy into the policy graph; add it to the knowledge base or
     replace that edition atomically, leaving the other editions alone."""
@@ -96,19 +108,27 @@ def ingest_command(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True
     ) as progress:
         task = progress.add_task("ingest", total=len(INGEST_STEPS))
+        encoding: list[TaskID] = []
 
         def step(name: str) -> None:
             # "read: page 3/194" while a PDF is read: the bar stays on its step, the words move
-            stage = name.split(":", 1)[0]
+            stage, _, count = name.partition(": ")
             progress.update(
                 task,
                 description=f"ingest: {name}",
                 completed=INGEST_STEPS.index(stage) if stage in INGEST_STEPS else None,
             )
+            if stage == "vectors" and count:
+                # the one long step (minutes when the cache is cold): a bar of its own
+                done, total = (int(n) for n in count.split("/"))
+                if not encoding and total:
+                    encoding.append(progress.add_task("sentence vectors", total=total))
+                if encoding:
+                    progress.update(encoding[0], completed=done)
 
         try:
-            _, summary = ingest(path, target, step, allow_partial, search_extras, edition)
-        except (CorpusError, StructureError, EditionFormatError) as exc:
+            _, summary = ingest(path, target, step, allow_partial, search_extras, edition, not no_vectors)
+        except (CorpusError, StructureError, EditionFormatError, VectorError) as exc:
             raise fail(str(exc)) from None
         progress.update(task, completed=len(INGEST_STEPS))
     _print_summary(summary)

@@ -13,11 +13,19 @@ Scores are added up, per document:
 - a share of related documents' scores: a row and its actions, an indicator and the
   footnotes it cites;
 - pseudo-relevance feedback below the first places (``feedback.py``).
+
+Then the meaning of the whole query (``vectors.py``): each document's sentence vector is
+compared with the query's, and the documents nearest to it share in the ranking. The lexical
+score is taken relative to the best one; the cosine relative to the query's nearest document
+and its ``NEAR``-th nearest (below which a document gets nothing), times ``VECTOR_WEIGHT``.
+A query that names what it wants keeps the documents that say it on top; one that only
+describes it (外国から荷物に紛れて来る毒蟻) is answered by the document that means it.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -26,17 +34,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
+from ebpm.errors import VectorError
 from ebpm.search.analysis import analyse, bare, fold, single_word, words
 from ebpm.search.bm25 import Field, Phrases
 from ebpm.search.documents import KINDS, SearchDoc
 from ebpm.search.feedback import FEEDBACK_DOCS, Feedback
 from ebpm.search.synonyms import thesaurus
+from ebpm.search.vectors import MODEL, Vector, cosines_with, decode, embed_query, encode, model
 from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
+
+log = logging.getLogger(__name__)
 
 TRIGRAM_WEIGHT = 1.0  # FTS5's trigram BM25, scaled to the words' BM25
 MAX_TRIGRAMS = 48  # of one query
@@ -57,6 +71,8 @@ ROW_FROM_ACTION = 0.2
 FOOTNOTE_FROM_INDICATOR = 0.5
 ACTION_FROM_ROW = 0.2
 FEEDBACK_KEEPS = 3  # first places left to the words typed
+VECTOR_WEIGHT = 1.0  # the nearest document by meaning, against the best lexical score (seen sets)
+NEAR = 20  # the documents nearest by meaning that share in the ranking
 MAX_QUERY = 500  # characters
 SNIPPET = 90  # characters around the first match
 
@@ -70,13 +86,19 @@ class IndexMissingError(RuntimeError):
 
 
 def index_rows(
-    docs: list[SearchDoc], phrasings: dict[str, list[str]] | None = None, extras: tuple[str, ...] = ()
+    docs: list[SearchDoc],
+    phrasings: dict[str, list[str]] | None = None,
+    extras: tuple[str, ...] = (),
+    vectors: list[Vector] | None = None,
 ) -> dict[Any, list[dict[str, Any]]]:
     """Rows of the search tables for ``docs`` (written by the store with the rest of the graph).
 
     ``phrasings``: plain-language phrasings of some documents, by id (``paraphrases.py``);
-    ``extras``: which of ``EXTRAS`` the index is built with.
+    ``extras``: which of ``EXTRAS`` the index is built with; ``vectors``: each document's
+    sentence vector (``vectors.embed_documents``), or none to search by words only.
     """
+    if vectors is not None and len(vectors) != len(docs):
+        raise ValueError(f"{len(vectors)} vectors for {len(docs)} documents")
     unknown = set(extras) - set(EXTRAS)
     if unknown:
         raise ValueError(f"unknown search extras {sorted(unknown)}; known: {', '.join(EXTRAS)}")
@@ -117,6 +139,9 @@ def index_rows(
         t.search_trigrams: trigrams,
         t.search_paraphrases: alt_rows,
         t.search_paraphrase_postings: alt_postings,
+        t.search_vectors: [
+            {"doc": n, "model": MODEL, "vector": encode(v)} for n, v in enumerate(vectors or [])
+        ],
     }
 
 
@@ -141,6 +166,9 @@ class Hit:
     # plain-language phrasings written for this element that share words with the query:
     # why it was found when its own text does not say what was typed
     via: tuple[str, ...] = ()
+    # found by what the query means, not by the words it shares (its sentence vector is among
+    # the nearest to the query's, and no word of the query is in its text)
+    by_meaning: bool = False
 
 
 @dataclass(slots=True)
@@ -170,8 +198,9 @@ class SearchIndex:
     """Searches the index stored in one knowledge base; the documents are held in memory.
 
     ``extras``: which of ``EXTRAS`` to use, of those the knowledge base was built with
-    (default: all it was built with). ``meaning_weight``: the synonym-group field's weight
-    (0 leaves it out). Both are there for benchmarks/search.py's ablations.
+    (default: all it was built with). ``meaning_weight``: the synonym-group field's weight,
+    ``vector_weight`` the sentence vectors' (0 leaves either out). They are there for
+    benchmarks/search.py's ablations.
     """
 
     def __init__(
@@ -179,6 +208,7 @@ class SearchIndex:
         path: Path,
         extras: frozenset[str] | None = None,
         meaning_weight: float = MEANING_WEIGHT,
+        vector_weight: float = VECTOR_WEIGHT,
     ) -> None:
         self._engine: Engine = create_engine(f"sqlite:///{path}")
         self._meaning_weight = meaning_weight
@@ -227,6 +257,8 @@ class SearchIndex:
                 if len(text) > 1:
                     self._groups_by_text[text].add(g)
         self._cites = self._citations(path)
+        self._vectors = self._load_vectors() if vector_weight else None
+        self._vector_weight = vector_weight
         # the fields are small (some 60,000 words and 30,000 groups): held in memory, like the documents
         a, ap = t.search_paraphrases, t.search_paraphrase_postings
         if "phrasings" in self.extras:
@@ -262,6 +294,31 @@ class SearchIndex:
             if r.id in by_id and cited:
                 out[by_id[r.id]] = cited
         return out
+
+    def _load_vectors(self) -> npt.NDArray[np.float32] | None:
+        """The documents' sentence vectors as one matrix (a row a document), or None when the
+        knowledge base has none (``--no-vectors``, an older ebpm) or another model's."""
+        v = t.search_vectors
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(v.c.doc, v.c.model, v.c.vector).order_by(v.c.doc)).all()
+        except SQLAlchemyError:
+            return None
+        if not rows or any(r.model != MODEL for r in rows):
+            return None
+        try:
+            model()  # loaded now: a platform without the engine searches by words, and says so
+        except VectorError as exc:
+            log.warning("%s", exc)
+            return None
+        matrix = np.zeros((len(self.docs), len(decode(rows[0].vector))), dtype=np.float32)
+        for r in rows:
+            matrix[r.doc] = decode(r.vector)
+        return matrix
+
+    @property
+    def has_vectors(self) -> bool:
+        return self._vectors is not None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -385,14 +442,58 @@ class SearchIndex:
             # scaled so that the scores still fall with the rank
             scale = min(1.0, head[-1][0] / tail[0][0]) if head and tail and tail[0][0] > 0 else 1.0
             matched = head + [(score * scale, d) for score, d in tail]
+        near: set[int] = set()
+        if self._vectors is not None:
+            best = scores[top[0]] * prior.get(self.docs[top[0]].kind, 1.0) if top else 0.0
+            filters = (section, wanted_ministry, kind, due_by)
+            matched, near = self._with_meaning(query_vector(q), matched, best, prior, *filters)
         # what the user typed weighs more than what the expansions added
         marks = {w: weight for w, weight in reversed(weighted)}
         marks.update({g: 1.0 for g in re.split(r"[\s\W_]+", folded) if g})
         asked = {w for w, _ in weighted}
         shown = matched[: max(0, limit)]
         typed_set = set(typed)
-        hits = [self._hit(d, score, marks, self._via(d.doc, typed_set, asked)) for score, d in shown]
+        hits = [
+            self._hit(d, score, marks, self._via(d.doc, typed_set, asked), d.doc in near and d.doc not in raw)
+            for score, d in shown
+        ]
         return Results(q, len(matched), hits, self._facets([d for _, d in matched]))
+
+    def _with_meaning(
+        self,
+        query: Vector,
+        matched: list[tuple[float, _Doc]],
+        best: float,
+        prior: dict[str, float],
+        section: str | None,
+        ministry: str | None,
+        kind: str | None,
+        due_by: date | None,
+    ) -> tuple[list[tuple[float, _Doc]], set[int]]:
+        """``matched`` with the documents nearest to the query by meaning sharing in the ranking,
+        and which documents those are. Both shares are taken over the whole strategy (``best``:
+        the best lexical score before any filter), so a filter narrows the hits without changing
+        their order."""
+        assert self._vectors is not None
+        cosines = cosines_with(self._vectors, query)
+        count = min(NEAR, len(cosines) - 1)
+        if count < 1:
+            return matched, set()
+        nearest = np.argpartition(-cosines, count)[: count + 1]
+        nearest = nearest[np.argsort(-cosines[nearest], kind="stable")]
+        top, floor = float(cosines[nearest[0]]), float(cosines[nearest[count]])
+        fused = {d.doc: (score / best if best > 0 else 0.0, d) for score, d in matched}
+        near: set[int] = set()
+        for n in (int(i) for i in nearest[:count]):
+            d = self.docs[n]
+            share = (float(cosines[n]) - floor) / (top - floor) if top > floor else 0.0
+            if share <= 0 or not self._keep(d, section, ministry, kind, due_by):
+                continue
+            near.add(n)
+            lexical = fused[n][0] if n in fused else 0.0
+            fused[n] = (lexical + self._vector_weight * share * prior.get(d.kind, 1.0), d)
+        ranked = sorted(fused.values(), key=lambda sd: (-sd[0], sd[1].doc))
+        return ranked, near
 
     def _rank(
         self,
@@ -465,7 +566,9 @@ class SearchIndex:
         }
 
     @staticmethod
-    def _hit(d: _Doc, score: float, marks: dict[str, float], via: tuple[str, ...]) -> Hit:
+    def _hit(
+        d: _Doc, score: float, marks: dict[str, float], via: tuple[str, ...], by_meaning: bool = False
+    ) -> Hit:
         segments = _snippet(d.text, marks)
         return Hit(
             d.id,
@@ -480,6 +583,7 @@ class SearchIndex:
             d.due,
             segments,
             via,
+            by_meaning,
         )
 
     def _via(self, doc: int, typed: set[str], asked: set[str]) -> tuple[str, ...]:
@@ -488,6 +592,14 @@ class SearchIndex:
         if doc not in self._phrasings or any(doc in self._text.postings.get(w, {}) for w in typed):
             return ()
         return tuple([p for p in self._phrasings[doc] if asked & _words_of(p)][:2])
+
+
+@lru_cache(maxsize=1024)
+def query_vector(query: str) -> Vector:
+    """The query's sentence vector, kept for the queries asked last: the next page of hits, a
+    facet or a filter asks the same query again. (Encoding it while the words are scored, on
+    a thread, was slower: the model's threads and Python's then share two cores.)"""
+    return embed_query(query)
 
 
 @lru_cache(maxsize=8192)

@@ -14,6 +14,7 @@ from ebpm.parser.measures import LOW_CONFIDENCE
 from ebpm.search.documents import search_documents
 from ebpm.search.index import EXTRAS, index_rows
 from ebpm.search.paraphrases import paraphrases
+from ebpm.search.vectors import embed_documents
 from ebpm.sources.corpus import read_source
 from ebpm.store import editions, knowledge_base, schema
 
@@ -35,6 +36,10 @@ class Summary:
     # "good" or "poor": whether the parse can be trusted, with the reasons when it cannot
     verdict: str = "good"
     verdict_reasons: list[str] = field(default_factory=list)
+    # the search documents' sentence vectors: how many, and how many had to be encoded (the
+    # others came from the cache); 0 and 0 with ``vectors=False``
+    vectors: int = 0
+    vectors_encoded: int = 0
 
 
 def summarize(doc: Document, text: str, encoding: str) -> Summary:
@@ -136,6 +141,7 @@ def ingest(
     allow_partial: bool = False,
     search_extras: bool = False,
     edition: str | None = None,
+    vectors: bool = True,
 ) -> tuple[Document, Summary]:
     """Parse ``source`` (default: the bundled corpus) and replace the knowledge base at ``db``.
 
@@ -150,6 +156,10 @@ def ingest(
     ``edition`` (a year) names the edition; by default the document's title names it
     (統合イノベーション戦略２０２４). Only that edition's file is replaced: the knowledge base's other
     editions are left alone (:mod:`ebpm.store.editions`).
+
+    ``vectors``: also store each search document's sentence vector, to search by meaning
+    (``ebpm.search.vectors``; encoding what the cache does not hold takes minutes, with progress
+    reported as ``vectors: done/total``). Without them, search goes by words only.
     """
     step = progress or (lambda _msg: None)
     step("read")
@@ -173,7 +183,20 @@ def ingest(
         return doc, summary
     step("index")
     docs = search_documents(doc, src.text.split("\n"))
-    rows = index_rows(docs, paraphrases(docs), EXTRAS) if search_extras else index_rows(docs)
+    embedded = None
+    if vectors:
+        step("vectors")
+
+        def encoded(done: int, total: int) -> None:
+            summary.vectors_encoded = total
+            step(f"vectors: {done}/{total}")
+
+        embedded = embed_documents([d.text for d in docs], encoded)
+        summary.vectors = len(embedded)
+    if search_extras:
+        rows = index_rows(docs, paraphrases(docs), EXTRAS, vectors=embedded)
+    else:
+        rows = index_rows(docs, vectors=embedded)
     rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)
     step("store")
     knowledge_base.write(doc, target, rows)

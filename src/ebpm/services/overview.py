@@ -244,6 +244,7 @@ def search_json(results: Results, offset: int = 0) -> Json:
                 ),
                 "segments": [{"text": t, "mark": marked} for t, marked in segments],
                 "via": list(h.via),
+                "by_meaning": h.by_meaning,
             }
         )
     return {

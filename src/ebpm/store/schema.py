@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -203,6 +204,17 @@ search_docs = Table(
     # fields, read whole into memory, so kept as one value a document rather than a row a term
     Column("terms", JSON, nullable=False),
     Column("meanings", JSON, nullable=False),
+)
+
+# Each document's sentence vector (ebpm.search.vectors: float16 bytes) and the model that made
+# it: vectors of another model are not comparable with its query vectors. Empty when the
+# knowledge base was built with ``--no-vectors``.
+search_vectors = Table(
+    "search_vectors",
+    metadata,
+    Column("doc", Integer, primary_key=True),
+    Column("model", String, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
 )
 
 # The optional data written for one edition's text that this knowledge base was built with

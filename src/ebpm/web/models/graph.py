@@ -257,6 +257,8 @@ class SearchHit(BaseModel):
     # plain-language phrasings written for the element that matched the query, when its own
     # text holds none of the words typed (why it was found); not the strategy's words
     via: list[str]
+    # found by what the query means (its sentence vector), not by a word it shares
+    by_meaning: bool
 
 
 class SearchOut(BaseModel):
