@@ -61,6 +61,7 @@ QUERY_SETS = (
     "search_queries_heldout5.json",
     "search_queries_heldout6.json",
     "search_queries_heldout7.json",
+    "search_queries_heldout8.json",
 )
 K = 10
 Search = Callable[[str], list[str]]

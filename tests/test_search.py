@@ -259,8 +259,8 @@ def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> N
             assert set(q["relevant"]) <= known, (path.name, q["query"])
             hits = set(ids(index, q["query"], limit=10))
             recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
-    # a floor under the pooled figure benchmarks/search.py reports for the default engine (0.778
-    # over 266 queries; the paraphrase half of the held-out set 7 pulls it down)
+    # a floor under the pooled figure benchmarks/search.py reports for the default engine (0.770
+    # over 338 queries; the paraphrase halves of the held-out sets 7 and 8 pull it down)
     assert statistics.mean(recalls) >= 0.76
 
 
