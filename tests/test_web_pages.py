@@ -217,14 +217,15 @@ def test_search_page_says_when_a_hit_matched_a_phrasing_not_the_text(tmp_path: P
     assert not client.get("/search.json?q=量子コンピュータ").json()["results"]["hits"][0]["via"]
 
 
-def test_search_page_says_when_a_hit_was_found_by_meaning(client: TestClient) -> None:
+def test_search_page_says_when_a_hit_was_found_by_meaning(client: TestClient, ingested_kb: Path) -> None:
     """A hit with no highlighted word says why it is there: its text means what was asked."""
     query = "外国から荷物に紛れて来る毒蟻を防ぐ"
     hits = client.get("/search.json", params={"q": query}).json()["results"]["hits"]
     fire_ants = next(h for h in hits if h["id"] == "2.1.2.3.m5.a3")
     assert fire_ants["by_meaning"] and "<mark>" not in fire_ants["snippet"]
     assert "意味の近さで一致" in client.get("/search", params={"q": query}).text
-    english = client.get("/search", params={"q": query, "lang": "en"}).text
+    # a client of its own: ?lang=en sets the language cookie, which the shared client must not keep
+    english = client_for(ingested_kb).get("/search", params={"q": query, "lang": "en"}).text
     assert "Found by meaning" in english
 
 
