@@ -167,7 +167,8 @@ class Hit:
     # why it was found when its own text does not say what was typed
     via: tuple[str, ...] = ()
     # found by what the query means, not by the words it shares (its sentence vector is among
-    # the nearest to the query's, and no word of the query is in its text)
+    # the nearest to the query's, and nothing lexical found it: no word, synonym group, trigram
+    # or feedback term)
     by_meaning: bool = False
 
 

