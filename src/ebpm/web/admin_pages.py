@@ -27,7 +27,7 @@ PAGE = 100
 UserName = Annotated[str, Path(max_length=64)]
 
 
-def _admin_reader(request: Request) -> tuple[Principal, str | None] | Response:
+def admin_reader(request: Request) -> tuple[Principal, str | None] | Response:
     identity = identify(request)
     if identity is None:
         return login_first(request)
@@ -40,7 +40,7 @@ def _admin_reader(request: Request) -> tuple[Principal, str | None] | Response:
 @router.get("/follow-up/users")
 def users_page(request: Request, k: KnowledgeDep) -> Response:
     """Every user with role, ministries and state; forms to add one, disable one, issue a token."""
-    found = _admin_reader(request)
+    found = admin_reader(request)
     if isinstance(found, Response):
         return found
     _admin, csrf = found
@@ -139,7 +139,7 @@ def audit_page(
     verify: Annotated[bool, Query(description="Check the whole hash chain")] = False,
 ) -> Response:
     """The audit log, newest first, filtered by user and day; with ``verify``, the chain checked."""
-    found = _admin_reader(request)
+    found = admin_reader(request)
     if isinstance(found, Response):
         return found
     store = request.app.state.monitoring

@@ -44,6 +44,7 @@ from ebpm.web import (
     admin_pages,
     api,
     edition_pages,
+    edition_upload,
     follow_pages,
     i18n,
     pages,
@@ -53,7 +54,7 @@ from ebpm.web import (
     research_pages,
 )
 from ebpm.web.editions import EditionPrefix
-from ebpm.web.limits import RequestLimits, max_body_bytes
+from ebpm.web.limits import RequestLimits, max_body_bytes, max_upload_bytes
 from ebpm.web.page_cache import PageCache
 from ebpm.web.render import templates
 
@@ -217,8 +218,11 @@ def create_app(
     app.state.monitoring = monitoring.open_store(monitoring.resolve_path(monitoring_db))
     app.state.research = ResearchService(research_path(research_db))
     app.state.api_token = api_token if api_token is not None else os.environ.get("EBPM_API_TOKEN", "")
+    app.state.edition_jobs = edition_upload.IngestJobs()
     i18n.load()  # a broken catalogue stops the server here, not on the first English page
-    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes())  # inside: its 413s get the headers
+    # inside: its 413s get the headers; a new edition's PDF may pass the API's limit
+    uploads = {edition_upload.UPLOAD_PATH: max_upload_bytes()}
+    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes(), uploads=uploads)
     app.add_middleware(i18n.LanguageCookie)
     app.add_middleware(HeadersMiddleware)
     app.add_middleware(HeadAsGet)
@@ -232,6 +236,7 @@ def create_app(
     app.include_router(follow_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(edition_pages.review_router)
+    app.include_router(edition_upload.router)
     app.include_router(report_pages.router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -58,17 +58,24 @@ def private(response: Response) -> Response:
     return response
 
 
-def html(request: Request, k: Any, template: str, data: dict[str, Any], status: int = 200) -> Response:
+def html(
+    request: Request,
+    k: Any,
+    template: str,
+    data: dict[str, Any],
+    status: int = 200,
+    json_url: str | None = None,
+) -> Response:
     context = {
         "request": request,
         "data": data,
         "gloss": k.derived("glossary", lambda k_: Glossary(k_.doc.glossary)) if k is not None else None,
-        "json_url": None,
+        "json_url": json_url,
     }
     return private(templates.TemplateResponse(request, template, context, status_code=status))
 
 
-def _json(data: dict[str, Any], status: int = 200) -> Response:
+def json_response(data: dict[str, Any], status: int = 200) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return private(Response(body, status_code=status, media_type="application/json"))
 
@@ -76,7 +83,7 @@ def _json(data: dict[str, Any], status: int = 200) -> Response:
 def twin(request: Request, k: Any, template: str, data: dict[str, Any]) -> Response:
     """The page, or at ``….json`` its data (the session's CSRF token left out)."""
     if request.url.path.endswith(".json"):
-        return _json({key: v for key, v in data.items() if key != "csrf"})
+        return json_response({key: v for key, v in data.items() if key != "csrf"})
     return html(request, k, template, data)
 
 
@@ -197,7 +204,7 @@ def _home_data(
 
 def login_first(request: Request) -> Response:
     if request.url.path.endswith(".json"):
-        return _json({"detail": "log in first"}, 401)
+        return json_response({"detail": "log in first"}, 401)
     return private(RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303))
 
 
@@ -306,12 +313,12 @@ def review_form(
 # ---- the follow-up sheet, uploaded -------------------------------------------------------------
 
 
-def _sheet_name(filename: str | None) -> str:
-    """A safe name for the uploaded file (it names the file in messages): its base name, with
-    characters other than letters, digits, . _ - replaced."""
+def upload_name(filename: str | None, default: str) -> str:
+    """A safe name for an uploaded file (it names the file on disk and in messages): its base
+    name, with characters other than letters, digits, . _ - replaced; ``default`` if none is left."""
     base = re.split(r"[\\/]", filename or "")[-1]
     name = re.sub(r"[^\w.\-]", "_", base)[:100].lstrip(".")
-    return name or "sheet.csv"
+    return name or default
 
 
 @router.post("/follow-up/import")
@@ -326,7 +333,7 @@ def import_form(
     """The follow-up sheet from the page: checked as `ebpm progress import` checks it (the
     user's scope row by row), then all rows written or none."""
     who = check_writer(request, csrf)
-    name = _sheet_name(sheet.filename)
+    name = upload_name(sheet.filename, "sheet.csv")
     data: dict[str, Any] = {"file": name, "dry_run": dry_run, "errors": [], "result": None}
     status = 200
     if FilePath(name).suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
