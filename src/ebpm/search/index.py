@@ -8,8 +8,9 @@ Scores are added up, per document:
 - only where the knowledge base was built with the optional extras written for the
   2023 text (``ebpm ingest --search-extras``): BM25 over plain-language phrasings of
   its rows (``paraphrases.py``) and its thesaurus (``synonyms.py``), at lower weights;
-- SQLite FTS5's BM25 over character trigrams (what the query spells: the fallback
-  for words the dictionary does not know and for words the extractor wrapped);
+- BM25 over character trigrams (what the query spells: the fallback for words the
+  dictionary does not know and for words the extractor wrapped), scored as SQLite FTS5
+  scored them when they lived in an FTS5 table (``_trigram_field``);
 - a share of related documents' scores: a row and its actions, an indicator and the
   footnotes it cites;
 - pseudo-relevance feedback below the first places (``feedback.py``).
@@ -37,7 +38,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, create_engine, select
-from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
 from ebpm.errors import VectorError
@@ -52,7 +52,7 @@ from ebpm.store import schema as t
 
 log = logging.getLogger(__name__)
 
-TRIGRAM_WEIGHT = 1.0  # FTS5's trigram BM25, scaled to the words' BM25
+TRIGRAM_WEIGHT = 1.0  # the trigram field's BM25, against the words' BM25
 MAX_TRIGRAMS = 48  # of one query
 EXPANSION_WEIGHT = 0.6
 SYNONYM_WEIGHT = 0.5  # a thesaurus expansion (extras only)
@@ -103,7 +103,6 @@ def index_rows(
     if unknown:
         raise ValueError(f"unknown search extras {sorted(unknown)}; known: {', '.join(EXTRAS)}")
     doc_rows: list[dict[str, Any]] = []
-    trigrams: list[dict[str, Any]] = []
     alt_rows: list[dict[str, Any]] = []
     alt_postings: list[dict[str, Any]] = []
     for n, d in enumerate(docs):
@@ -112,7 +111,7 @@ def index_rows(
             alt = Counter(words(text))
             alt_rows.append({"doc": n, "text": text, "length_words": sum(alt.values())})
             alt_postings += [{"term": term, "doc": n, "tf": tf} for term, tf in alt.items()]
-        folded = fold(d.text)  # once: the words, the groups and the trigrams all read it
+        folded = fold(d.text)  # once: the words and the groups both read it
         said, groups = analyse(d.text, folded=folded)
         w = Counter(said)
         doc_rows.append(
@@ -132,17 +131,29 @@ def index_rows(
                 "meanings": groups,
             }
         )
-        trigrams.append({"rowid": n, "text": bare(folded)})
     return {
         t.search_docs: doc_rows,
         t.search_extras: [{"name": name} for name in extras],
-        t.search_trigrams: trigrams,
         t.search_paraphrases: alt_rows,
         t.search_paraphrase_postings: alt_postings,
         t.search_vectors: [
             {"doc": n, "model": MODEL, "vector": encode(v)} for n, v in enumerate(vectors or [])
         ],
     }
+
+
+def _trigram_field(texts: list[str]) -> Field:
+    """Every 3-character piece of each document's folded, bare text, as FTS5's trigram tokenizer
+    cuts it, scored with FTS5's IDF: the figures FTS5 gave when this field was an FTS5 table,
+    computed in memory (querying FTS5 took a quarter of a search)."""
+    lengths: dict[int, float] = {}
+    postings: list[tuple[str, int, float]] = []
+    for n, text in enumerate(texts):
+        compact = bare(fold(text))
+        lengths[n] = float(max(0, len(compact) - 2))
+        pieces = Counter(compact[i : i + 3] for i in range(len(compact) - 2))
+        postings += [(p, n, float(tf)) for p, tf in pieces.items()]
+    return Field(postings, lengths, len(texts), fts5_idf=True)
 
 
 def _whole_word(latin: str, folded: str) -> bool:
@@ -193,6 +204,11 @@ class _Doc:
     measure_id: str | None
     due: str | None
     length: int
+    # its facet under "section": the first two levels of its section (2.1 of 2.1.3.2)
+    top_section: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "top_section", ".".join(self.section.split(".")[:2]))  # frozen
 
 
 class SearchIndex:
@@ -258,6 +274,7 @@ class SearchIndex:
                 if len(text) > 1:
                     self._groups_by_text[text].add(g)
         self._cites = self._citations(path)
+        self._rows = [d.doc for d in self.docs if d.kind == "measure"]
         self._vectors = self._load_vectors() if vector_weight else None
         self._vector_weight = vector_weight
         # the fields are small (some 60,000 words and 30,000 groups): held in memory, like the documents
@@ -279,6 +296,7 @@ class SearchIndex:
             n_docs,
         )
         self._alt = Field(((r.term, r.doc, r.tf) for r in alt_postings), alt_lengths, n_docs)
+        self._trigrams = _trigram_field([r.text for r in rows])
         self._feedback = Feedback(self._text.postings, n_docs)
 
     def _citations(self, path: Path) -> dict[int, list[int]]:
@@ -341,21 +359,13 @@ class SearchIndex:
         return pairs
 
     def _trigram_scores(self, folded_query: str, scores: dict[int, float]) -> None:
-        """Add FTS5's trigram BM25: every 3-character piece of the query, OR-ed."""
+        """Add the trigram field's BM25: every 3-character piece of the query, OR-ed."""
         compact = bare(folded_query)
         pieces = list(dict.fromkeys(compact[i : i + 3] for i in range(len(compact) - 2)))[:MAX_TRIGRAMS]
         if not pieces:
             return
-        match = " OR ".join('"' + p.replace('"', '""') + '"' for p in pieces)
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                sql(
-                    "SELECT rowid, bm25(search_trigrams) FROM search_trigrams WHERE search_trigrams MATCH :q"
-                ),
-                {"q": match},
-            )
-            for doc, score in rows:
-                scores[doc] += TRIGRAM_WEIGHT * -score / len(pieces)
+        for doc, score in self._trigrams.sums(pieces).items():
+            scores[doc] += TRIGRAM_WEIGHT * score / len(pieces)
 
     def _expand(self, folded: str) -> list[tuple[str, float]]:
         """Extra (text, weight) to look for: glossary names/abbreviations and synonyms."""
@@ -506,11 +516,15 @@ class SearchIndex:
         due_by: date | None,
     ) -> list[tuple[float, _Doc]]:
         """The documents that pass the filters, best first, with their kind's prior applied."""
-        matched = [
-            (score * prior.get(self.docs[n].kind, 1.0), self.docs[n])
-            for n, score in scores.items()
-            if self._keep(self.docs[n], section, ministry, kind, due_by)
-        ]
+        docs = self.docs
+        if section is None and ministry is None and kind is None and due_by is None:
+            matched = [(score * prior.get(docs[n].kind, 1.0), docs[n]) for n, score in scores.items()]
+        else:
+            matched = [
+                (score * prior.get(docs[n].kind, 1.0), docs[n])
+                for n, score in scores.items()
+                if self._keep(docs[n], section, ministry, kind, due_by)
+            ]
         matched.sort(key=lambda sd: (-sd[0], sd[1].doc))
         return matched
 
@@ -521,21 +535,21 @@ class SearchIndex:
         from two sides; each is worth showing when the other matches well.
         """
         scores = dict(raw)
+        docs = self.docs
         best_action: dict[str, float] = {}
         for n, score in scores.items():
-            d = self.docs[n]
-            if d.measure_id is not None:
-                best_action[d.measure_id] = max(best_action.get(d.measure_id, 0.0), score)
-        row_scores = {self.docs[n].id: score for n, score in scores.items() if self.docs[n].kind == "measure"}
+            if (of := docs[n].measure_id) is not None:
+                best_action[of] = max(best_action.get(of, 0.0), score)
+        row_scores = {docs[n].id: score for n, score in scores.items() if docs[n].kind == "measure"}
         for n in list(scores):
-            d = self.docs[n]
+            d = docs[n]
             if d.kind == "measure":
                 scores[n] += ROW_FROM_ACTION * best_action.get(d.id, 0.0)
             elif d.measure_id is not None:
                 scores[n] += ACTION_FROM_ROW * row_scores.get(d.measure_id, 0.0)
-        for n, d in enumerate(self.docs):
-            if n not in scores and d.kind == "measure" and d.id in best_action:
-                scores[n] = ROW_FROM_ACTION * best_action[d.id]
+        for n in self._rows:
+            if n not in scores and (best := best_action.get(docs[n].id)) is not None:
+                scores[n] = ROW_FROM_ACTION * best
         # an indicator's figure is sourced in its footnotes: they answer the same question
         for n, cited in self._cites.items():
             if n in scores:
@@ -558,7 +572,7 @@ class SearchIndex:
     @staticmethod
     def _facets(docs: list[_Doc]) -> dict[str, dict[str, int]]:
         kinds = Counter(d.kind for d in docs)
-        sections = Counter(".".join(d.section.split(".")[:2]) for d in docs if d.section)
+        sections = Counter(d.top_section for d in docs if d.section)
         ministries = Counter(m for d in docs for m in d.ministries)
         return {
             "kind": dict(kinds.most_common()),
@@ -622,12 +636,14 @@ def _snippet(text: str, marks: dict[str, float]) -> tuple[tuple[str, bool], ...]
     weight: dict[tuple[int, int], float] = {}
     typed: dict[tuple[int, int], set[str]] = {}  # the words the user typed that a span shows
     for m in sorted((m for m in marks if m), key=len, reverse=True):
-        for found in re.finditer(re.escape(m), folded):
-            a, b = found.span()
+        a = folded.find(m)
+        while a >= 0:  # each occurrence, left to right, not overlapping the one before
+            b = a + len(m)
             if all(b <= s or a >= e for s, e in spans):
                 spans.append((a, b))
                 weight[(a, b)] = marks[m]
                 typed[(a, b)] = {m} if marks[m] >= 1.0 else set()
+            a = folded.find(m, b)
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:  # adjacent matches read as one: <mark>女性研究者</mark>

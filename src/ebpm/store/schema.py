@@ -9,7 +9,6 @@ first question users ask.
 from __future__ import annotations
 
 from sqlalchemy import (
-    DDL,
     JSON,
     Boolean,
     Column,
@@ -21,7 +20,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
 )
 
 metadata = MetaData()
@@ -184,7 +182,8 @@ source_lines = Table(
 
 
 # The search index, built at ingest (ebpm.search.index): documents and BM25 postings of
-# their SudachiPy words, and an FTS5 trigram index of their text for what the words miss.
+# their SudachiPy words and synonym groups (their character trigrams are counted when the
+# index is loaded: cheaper than storing them).
 search_docs = Table(
     "search_docs",
     metadata,
@@ -236,13 +235,4 @@ search_paraphrase_postings = Table(
     Column("term", String, primary_key=True),
     Column("doc", Integer, primary_key=True),
     Column("tf", Integer, nullable=False),
-)
-
-# An FTS5 virtual table: created by raw DDL after the others, described here (outside
-# ``metadata``) only so that rows can be inserted and selected through SQLAlchemy.
-search_trigrams = Table("search_trigrams", MetaData(), Column("rowid", Integer), Column("text", Text))
-event.listen(
-    metadata,
-    "after_create",
-    DDL("CREATE VIRTUAL TABLE search_trigrams USING fts5(text, tokenize='trigram', detail='column')"),  # type: ignore[no-untyped-call]
 )
