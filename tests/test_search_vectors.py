@@ -11,7 +11,7 @@ import pytest
 
 from ebpm.search import vectors
 from ebpm.search.index import SearchIndex
-from ebpm.search.vectors import VectorCache, embed_documents
+from ebpm.search.vectors import E5, MODELS, USE, VectorCache, blend, embed_documents
 from ebpm.services.ingest import ingest
 from tests.conftest import Invoke
 
@@ -72,12 +72,15 @@ def test_vectors_are_cached_by_their_text(tmp_path: Path) -> None:
     encoded: list[int] = []
     texts = ["量子技術の研究開発を推進する", "ヒアリの侵入を防ぐ", "量子技術の研究開発を推進する"]
     first = embed_documents(texts, lambda done, total: encoded.append(total), cache)
-    assert encoded[-1] == 2  # the repeated text is encoded once
+    assert encoded[-1] == 2 * len(MODELS)  # the repeated text is encoded once by each model
     again: list[int] = []
     second = embed_documents(texts[:2], lambda done, total: again.append(total), cache)
     assert again == [0]
-    assert np.allclose(first[0], second[0], atol=1e-3) and np.allclose(first[0], first[2])
-    assert abs(float(np.linalg.norm(first[1])) - 1.0) < 1e-2
+    for name in MODELS:
+        assert np.allclose(first[name][0], second[name][0], atol=1e-3)
+        assert np.allclose(first[name][0], first[name][2])
+        assert abs(float(np.linalg.norm(first[name][1])) - 1.0) < 1e-2
+    assert len(first[E5][0]) != len(first[USE][0])  # two models, cached apart (384 and 512 wide)
     cache.close()
 
 
@@ -96,7 +99,7 @@ def test_a_stopped_encoding_keeps_what_it_encoded(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == vectors.BATCH
     left: list[int] = []
     embed_documents(texts, lambda done, total: left.append(total), VectorCache(path))
-    assert left[0] == 5
+    assert left[0] == len(texts) * len(MODELS) - vectors.BATCH
 
 
 def test_without_vectors_search_goes_by_words(tmp_path: Path, index: SearchIndex) -> None:
@@ -115,8 +118,30 @@ def test_another_models_vectors_are_not_used(tmp_path: Path, ingested_kb: Path) 
     db = tmp_path / "kb.sqlite"
     db.write_bytes(ingested_kb.read_bytes())
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE search_vectors SET model = 'another-model'")
+        conn.execute("UPDATE search_vectors SET model = 'another-' || model")
     assert not SearchIndex(db).has_vectors
+
+
+def test_a_knowledge_base_with_one_models_vectors_searches_by_it(tmp_path: Path, ingested_kb: Path) -> None:
+    """Built by the ebpm before the second model (e5 only): still searched by meaning, by e5."""
+    db = tmp_path / "kb.sqlite"
+    db.write_bytes(ingested_kb.read_bytes())
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM search_vectors WHERE model = ?", (USE,))
+    older = SearchIndex(db)
+    assert older._vectors is not None and list(older._vectors) == [E5]
+    assert FIRE_ANTS in [h.id for h in older.search(DESCRIBED, limit=5).hits]
+
+
+def test_the_blend_of_one_model_keeps_its_order() -> None:
+    """Standardising a model's cosines changes their scale, never their order; the blend of two
+    is each standardised, then weighted (so neither model's scale decides)."""
+    rng = np.random.default_rng(1)
+    one = rng.random(50).astype(np.float32)
+    assert list(np.argsort(-blend({E5: one}))) == list(np.argsort(-one))
+    other = (one * 100 + 7).astype(np.float32)  # the same ranking on another scale
+    mixed = blend({E5: one, USE: other})
+    assert np.allclose(mixed, blend({E5: one}) * (1 + vectors.WEIGHTS[USE] / vectors.WEIGHTS[E5]), atol=1e-4)
 
 
 def test_ingest_reports_the_vectors(invoke: Invoke, tmp_path: Path) -> None:

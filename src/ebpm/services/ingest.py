@@ -192,7 +192,7 @@ def ingest(
             step(f"vectors: {done}/{total}")
 
         embedded = embed_documents([d.text for d in docs], encoded)
-        summary.vectors = len(embedded)
+        summary.vectors = sum(len(vs) for vs in embedded.values())
     phrasings, extras = (paraphrases(docs), EXTRAS) if search_extras else (None, ())
     rows = index_rows(docs, phrasings, extras, vectors=embedded)
     rows[schema.source_lines] = knowledge_base.source_line_rows(src.text)

@@ -212,7 +212,7 @@ search_vectors = Table(
     "search_vectors",
     metadata,
     Column("doc", Integer, primary_key=True),
-    Column("model", String, nullable=False),
+    Column("model", String, primary_key=True),  # a document has a vector by each model
     Column("vector", LargeBinary, nullable=False),
 )
 
