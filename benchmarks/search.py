@@ -65,6 +65,7 @@ QUERY_SETS = (
     "search_queries_heldout6.json",
     "search_queries_heldout7.json",
     "search_queries_heldout8.json",
+    "search_queries_heldout9.json",
 )
 K = 10
 Search = Callable[[str], list[str]]

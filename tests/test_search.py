@@ -236,7 +236,7 @@ def test_cli_search_bad_input(invoke: Invoke, kb: Path, args: list[str], message
 
 
 def test_recall_on_the_labelled_queries(index: SearchIndex) -> None:
-    """Floor under the figure benchmarks/search.py reports for the tuning set (default engine: 0.812
+    """Floor under the figure benchmarks/search.py reports for the tuning set (default engine: 0.807
     since the body text is indexed; the labels judge rows, actions and indicators only)."""
     queries = json.loads((LABELS / "search_queries.json").read_text(encoding="utf-8"))["queries"]
     recalls = []
@@ -250,7 +250,7 @@ def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> N
     """A parser change that renames ids must not silently empty the evaluation."""
     known = {d.id for d in index.docs}
     sets = sorted(LABELS.glob("search_queries*.json"))
-    assert len(sets) >= 8
+    assert len(sets) >= 10
     recalls = []
     for path in sets:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -259,8 +259,8 @@ def test_every_query_set_names_elements_the_index_holds(index: SearchIndex) -> N
             assert set(q["relevant"]) <= known, (path.name, q["query"])
             hits = set(ids(index, q["query"], limit=10))
             recalls.append(len(hits & set(q["relevant"])) / len(q["relevant"]))
-    # a floor under the pooled figure benchmarks/search.py reports for the default engine (0.770
-    # over 338 queries; the paraphrase halves of the held-out sets 7 and 8 pull it down)
+    # a floor under the pooled figure benchmarks/search.py reports for the default engine (0.781
+    # over 410 queries; the paraphrase halves of the held-out sets 7, 8 and 9 pull it down)
     assert statistics.mean(recalls) >= 0.76
 
 
