@@ -334,7 +334,7 @@ class SearchIndex:
         out: dict[str, npt.NDArray[np.float32]] = {}
         for name in MODELS:
             found = by_model.get(name, [])
-            if len(found) != len(self.docs):
+            if not found or len(found) != len(self.docs):  # none, or not one a document
                 continue
             try:
                 model(name)  # loaded now: a platform without the engine says so once, here
