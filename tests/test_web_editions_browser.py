@@ -4,6 +4,7 @@ reports page; axe on every page of this work in Japanese and English, at desktop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -101,3 +102,31 @@ def test_edition_pages_pass_axe(browser: Browser, base_url: str, lang: str, view
         problems["/diff/2023/2024/review"] = found
     context.close()
     assert not problems, problems
+
+
+def test_an_admin_adds_an_edition_from_the_page_without_javascript(
+    browser: Browser,  # noqa: F811
+    base_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The secretariat uploads a SAMPLE next edition as 2025 with JavaScript off: the job page
+    follows the ingest by refreshing itself, ends with the summary, and the edition is served."""
+    sample = tmp_path_factory.mktemp("upload") / "sample-2025.txt"
+    sample.write_text(next_edition(seed=2).text, encoding="utf-8")
+    context = browser.new_context(viewport=DESKTOP, locale="ja-JP", java_script_enabled=False)  # type: ignore[arg-type]
+    page = context.new_page()
+    _log_in(page, base_url, "sec")
+    page.goto(base_url + "/follow-up/secretariat")
+    page.get_by_role("link", name="年版の追加").click()
+    expect(page).to_have_url(base_url + "/editions/add")
+    page.get_by_label("ファイル（.txt または .pdf）").set_input_files(str(sample))
+    page.get_by_label("年版（西暦。空欄なら文書の題名から読み取ります）").fill("2025")
+    page.get_by_role("button", name="取り込む").click()
+    expect(page).to_have_url(re.compile(r"/editions/add/[A-Za-z0-9_-]+$"))
+    # the page refreshes itself (a meta refresh, not a script) until the ingest has ended
+    expect(page.locator("p.notice")).to_contain_text("2025年版を知識ベースに保存しました", timeout=300_000)
+    page.screenshot(path=str(SHOTS / "edition-added.png"), full_page=True)
+    page.get_by_role("link", name="2025年版を開く").click()
+    expect(page).to_have_url(base_url + "/e/2025/")
+    expect(page.locator("header .brand")).to_contain_text("2025")
+    context.close()
