@@ -180,3 +180,24 @@ def test_a_repeated_query_parameter_is_refused(client: TestClient) -> None:
     page = client.get("/search?q=AI&q=DX")
     assert page.status_code == 422 and "q" in page.text
     assert client.get("/api/footnotes?limit=5").status_code == 200
+
+
+def test_a_whole_number_must_be_written_as_one(client: TestClient) -> None:
+    """Pydantic reads ``5.0`` as 5; the OpenAPI contract says integer, so anything but digits is a
+    422 naming the parameter (schemathesis's finding on ``researcher_window=0.0``), on every route
+    and page, the parameters of shared dependencies (a page size) included."""
+    answer = client.get("/api/footnotes?limit=5.0")
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {
+            "loc": ["query", "limit"],
+            "msg": "Input should be a valid integer, written in digits",
+            "type": "int_parsing",
+        }
+    ]
+    assert client.get("/api/research/inputs-outputs?researcher_window=0.0").status_code == 422
+    assert client.get("/search?q=AI&page=1e1").status_code == 422
+    assert client.get("/api/footnotes?limit=+5").status_code == 200
+    assert client.get("/api/research/inputs-outputs?researcher_window=2").status_code != 422
+    assert client.get("/api/budget/similar?threshold=0.50").status_code != 422  # a float stays a float
+    assert client.get("/api/budget/similar?threshold=x").status_code == 422

@@ -15,11 +15,13 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -187,6 +189,57 @@ def one_value_each(request: Request) -> None:
         )
 
 
+def whole_numbers(request: Request) -> None:
+    """Refuse a whole-number query parameter written as anything but digits (``limit=5.0``,
+    ``researcher_window=1e1``): Pydantic's lax mode would read 5.0 as 5, and the OpenAPI
+    contract says integer."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    wrong = [
+        name
+        for name in _integer_params(route)
+        if (raw := request.query_params.get(name)) is not None and not _WHOLE.fullmatch(raw.strip())
+    ]
+    if wrong:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "Input should be a valid integer, written in digits",
+                    "type": "int_parsing",
+                }
+                for name in wrong
+            ]
+        )
+
+
+_WHOLE = re.compile(r"[+-]?\d+")
+_INTEGER_PARAMS: dict[int, tuple[str, ...]] = {}
+
+
+def _integer_params(route: APIRoute) -> tuple[str, ...]:
+    """The names of the route's query parameters typed ``int`` (or ``int | None``), its
+    dependencies' included; found once a route."""
+    key = id(route)
+    if key not in _INTEGER_PARAMS:
+        names: list[str] = []
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            names += [f.alias for f in dependant.query_params if _is_int(f.field_info.annotation)]
+            pending += dependant.dependencies
+        _INTEGER_PARAMS[key] = tuple(dict.fromkeys(names))
+    return _INTEGER_PARAMS[key]
+
+
+def _is_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    args = get_args(annotation)
+    return get_origin(annotation) in (Union, UnionType) and int in args and set(args) <= {int, type(None)}
+
+
 def create_app(
     db: Path,
     monitoring_db: monitoring.Location | None = None,
@@ -211,7 +264,7 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,  # the interactive docs load their assets from a CDN; the app must work offline
         redoc_url=None,
-        dependencies=[Depends(one_value_each)],
+        dependencies=[Depends(one_value_each), Depends(whole_numbers)],
     )
     app.state.cache = EditionCaches(db)
     app.state.page_cache = PageCache()
